@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AgentsModule } from '#libs/agents';
+import { ConfigModule, type Config } from '#libs/config';
+import { DatabaseModule } from '#libs/database';
+import { HealthService } from '#libs/health';
+import { LoggingModule } from '#libs/logging';
+import { QueuesModule } from '#libs/queues';
+import { RedisModule } from '#libs/redis';
+import { SessionsModule } from '#libs/sessions';
+import { TranscriptsModule } from '#libs/transcripts';
+import { HealthController } from './health/health.controller.js';
+import { TwilioModule } from './twilio/twilio.module.js';
+
+/** The HTTP + WebSocket process. It enqueues jobs; it never runs a processor. */
+@Module({})
+export class ApiModule {
+  static forRoot(config?: Config): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot('api'),
+        DatabaseModule,
+        RedisModule,
+        QueuesModule.forRoot(),
+        SessionsModule,
+        AgentsModule,
+        TranscriptsModule,
+        TwilioModule,
+      ],
+      controllers: [HealthController],
+      providers: [HealthService],
+    };
+  }
+}

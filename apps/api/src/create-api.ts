@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import type { Config } from '#libs/config';
+import { ApiModule } from './api.module.js';
+
+const parseJson = express.json({ limit: '32kb' });
+
+/** JSON bodies for the admin API, with parse errors answered as a plain 4xx (never a stack trace). */
+function jsonBody(req: Request, res: Response, next: NextFunction): void {
+  if (req.path.startsWith('/twilio')) return next();
+  parseJson(req, res, (err?: { status?: number }) => {
+    if (!err) return next();
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 400;
+    res.status(status).json({ statusCode: status, message: status === 413 ? 'Payload Too Large' : 'malformed JSON body' });
+  });
+}
+
+/** Builds the api application (used by main.ts and by the end-to-end tests). */
+export async function createApi(config?: Config): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.use(jsonBody);
+  app.enableShutdownHooks();
+  return app;
+}

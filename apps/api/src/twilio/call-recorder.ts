@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import type { CallEventRecord, CallStartRecord, CallStatusRecord, TurnRecord } from '#libs/database';
+import { JobIds } from '#libs/queues';
+import type { CallSession } from '#libs/sessions';
+import { TranscriptWriter } from '#libs/transcripts';
+
+type NewTurn = Omit<TurnRecord, 'callSid' | 'seq' | 'startedAt'> & { startedAt?: string };
+
+/**
+ * Collects what one webhook adds to a call's transcript (turns numbered from the session's
+ * counter, events, status) and hands it to the durable writer in a single keyed write.
+ */
+export class CallWrite {
+  readonly turns: TurnRecord[] = [];
+  readonly events: CallEventRecord[] = [];
+  status?: CallStatusRecord;
+
+  constructor(private readonly session: CallSession) {}
+
+  turn(turn: NewTurn): TurnRecord {
+    const record: TurnRecord = {
+      ...turn,
+      callSid: this.session.callSid,
+      seq: ++this.session.seq,
+      startedAt: turn.startedAt ?? new Date().toISOString(),
+    };
+    this.turns.push(record);
+    return record;
+  }
+
+  event(type: string, dedupeKey: string, data?: Record<string, unknown>): void {
+    this.events.push({ callSid: this.session.callSid, type, dedupeKey, data, at: new Date().toISOString() });
+  }
+}
+
+export function callRecord(session: CallSession): CallStartRecord {
+  return {
+    callSid: session.callSid,
+    accountSid: session.accountSid,
+    direction: session.direction,
+    fromNumber: session.from,
+    toNumber: session.to,
+    mode: session.mode,
+    agentName: session.agentName,
+    startedAt: session.startedAt,
+  };
+}
+
+@Injectable()
+export class CallRecorder {
+  constructor(private readonly writer: TranscriptWriter) {}
+
+  begin(session: CallSession): CallWrite {
+    return new CallWrite(session);
+  }
+
+  /** `key` names this write within the call (for example the step it answers). */
+  async commit(session: CallSession, key: string, write: CallWrite): Promise<void> {
+    await this.writer.write(JobIds.transcript(session.callSid, key), {
+      call: callRecord(session),
+      turns: write.turns,
+      events: write.events,
+      status: write.status,
+    });
+  }
+}

@@ -1,0 +1,19 @@
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { CallRecorder } from './call-recorder.js';
+import { CallStatusService } from './call-status.service.js';
+import { SpeechCallService } from './speech-call.service.js';
+import { twilioBody } from './twilio-body.middleware.js';
+import { TwilioController } from './twilio.controller.js';
+import { TwilioSignatureGuard } from './twilio-signature.guard.js';
+import { TwimlFallbackFilter } from './twiml-fallback.filter.js';
+
+@Module({
+  controllers: [TwilioController],
+  providers: [SpeechCallService, CallStatusService, CallRecorder, TwilioSignatureGuard, TwimlFallbackFilter],
+  exports: [SpeechCallService],
+})
+export class TwilioModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(twilioBody).forRoutes(TwilioController);
+  }
+}

@@ -1,0 +1,37 @@
+import type { Turn } from '#libs/database';
+
+export interface CallOutcome {
+  disposition: 'transferred' | 'resolved' | 'abandoned' | 'unresolved';
+  intent?: string;
+  summary: string;
+}
+
+/** A plain extractive summary and disposition from the stored transcript (no model needed). */
+export function summarizeCall(status: string, turns: Pick<Turn, 'speaker' | 'text' | 'action' | 'data'>[]): CallOutcome {
+  const callerTurns = turns.filter((t) => t.speaker === 'caller');
+  const agentTurns = turns.filter((t) => t.speaker === 'agent');
+  const intents = agentTurns
+    .map((t) => (t.data as { intent?: string } | null)?.intent)
+    .filter((i): i is string => Boolean(i) && i !== 'unclear' && i !== 'faq');
+  const intent = intents.length ? intents[intents.length - 1] : agentTurns.some((t) => (t.data as { intent?: string } | null)?.intent === 'faq') ? 'faq' : undefined;
+  const transferred = agentTurns.some((t) => t.action === 'transfer');
+  const hungUp = agentTurns.some((t) => t.action === 'hangup' && (t.data as { intent?: string } | null)?.intent === 'goodbye');
+
+  const disposition: CallOutcome['disposition'] = transferred
+    ? 'transferred'
+    : status === 'abandoned' || callerTurns.length === 0
+      ? 'abandoned'
+      : hungUp || intent
+        ? 'resolved'
+        : 'unresolved';
+
+  const first = callerTurns[0]?.text;
+  const parts = [
+    first ? `Caller said: "${first.slice(0, 200)}".` : 'Caller said nothing usable.',
+    intent ? `Intent: ${intent}.` : undefined,
+    `${callerTurns.length} caller turn(s), ${agentTurns.length} agent turn(s).`,
+    transferred ? 'Transferred to a person or department.' : undefined,
+    `Ended: ${status}.`,
+  ];
+  return { disposition, intent, summary: parts.filter(Boolean).join(' ') };
+}

@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AgentsModule } from '#libs/agents';
+import { ConfigModule, type Config } from '#libs/config';
+import { DatabaseModule } from '#libs/database';
+import { HealthService, HeartbeatService } from '#libs/health';
+import { LoggingModule } from '#libs/logging';
+import { QueuesModule } from '#libs/queues';
+import { RedisModule } from '#libs/redis';
+import { TranscriptsModule } from '#libs/transcripts';
+import { WorkerHealthController } from './health/worker-health.controller.js';
+import { AgentTurnProcessor } from './processors/agent-turn.processor.js';
+import { CallLifecycleProcessor } from './processors/call-lifecycle.processor.js';
+import { TranscriptProcessor } from './processors/transcript.processor.js';
+
+/** The BullMQ process: every processor lives here, so scaling workers scales the slow work alone. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config?: Config): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot('worker'),
+        DatabaseModule,
+        RedisModule,
+        QueuesModule.forRoot(),
+        AgentsModule,
+        TranscriptsModule,
+      ],
+      controllers: [WorkerHealthController],
+      providers: [HealthService, HeartbeatService, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor],
+    };
+  }
+}

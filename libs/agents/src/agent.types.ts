@@ -1,0 +1,57 @@
+/** What any agent provider receives and returns. Providers run on the worker. */
+
+export type HistoryRole = 'caller' | 'agent' | 'tool';
+
+export interface HistoryEntry {
+  role: HistoryRole;
+  text: string;
+}
+
+/** Conversation state the agent carries between turns (kept in the live session). */
+export interface AgentState {
+  department?: string;
+  /** Consecutive turns the agent could not understand (drives clarifying questions). */
+  unclear?: number;
+  /** Running summary of turns that fell out of the history window. */
+  summary?: string;
+  /** The agent offered a person on its last turn; a "yes" now means transfer. */
+  offeredHuman?: boolean;
+}
+
+export interface AgentInput {
+  kind: 'speech' | 'dtmf';
+  text: string;
+  confidence?: number;
+}
+
+export type AgentAction = 'say' | 'route' | 'transfer' | 'hangup';
+
+/** The agent's decision for one turn. `say` is plain text, escaped when it becomes TwiML. */
+export interface AgentDecision {
+  say: string;
+  action: AgentAction;
+  /** For `route` (and a transfer to a department). */
+  department?: string;
+  /** For `transfer`: an E.164 number to dial. */
+  transferTo?: string;
+  /** The caller's intent as the agent understood it (billing, support, sales, faq, human, goodbye …). */
+  intent?: string;
+  /** New agent state to keep for the next turn. */
+  state: AgentState;
+  /** Tool calls made while deciding (name and arguments), stored as transcript turns. */
+  tools?: { name: string; args: Record<string, unknown>; result?: string }[];
+}
+
+export interface AgentTurnRequest {
+  callSid: string;
+  agentName: string;
+  input: AgentInput;
+  history: HistoryEntry[];
+  state: AgentState;
+}
+
+/** A model or rule engine that decides the agent's next turn. */
+export interface AgentProvider {
+  readonly name: string;
+  respond(request: AgentTurnRequest, signal: AbortSignal): Promise<AgentDecision>;
+}

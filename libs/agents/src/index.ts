@@ -1,0 +1,5 @@
+export { AgentsModule, AGENT_PROVIDER } from './agents.module.js';
+export { AgentRegistry } from './agent-registry.js';
+export { LocalAgent, tokenize } from './local-agent.js';
+export { readAgentsFile, agentConfigSchema, type AgentConfig, type DepartmentConfig, type FaqEntry } from './agent-config.js';
+export type * from './agent.types.js';

@@ -1,0 +1,2 @@
+export { HealthService, HEARTBEAT_TTL_MS, type CheckResult, type Readiness } from './health.service.js';
+export { HeartbeatService } from './heartbeat.service.js';

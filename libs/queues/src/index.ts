@@ -1,0 +1,6 @@
+export { QueuesModule } from './queues.module.js';
+export { AgentTurnQueue, type TurnOutcome } from './agent-turn.queue.js';
+export { TranscriptQueue } from './transcript.queue.js';
+export { CallLifecycleQueue } from './call-lifecycle.queue.js';
+export * from './queue-names.js';
+export { withTimeout, TimeoutError } from './with-timeout.js';

@@ -1,0 +1,36 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { AppConfig } from '#libs/config';
+import { bullConnectionOptions } from '#libs/redis';
+import { AgentTurnQueue } from './agent-turn.queue.js';
+import { CallLifecycleQueue } from './call-lifecycle.queue.js';
+import { QueueName } from './queue-names.js';
+import { TranscriptQueue } from './transcript.queue.js';
+
+/** BullMQ connection, the queues, and their producers. Processors live in the worker app only. */
+@Global()
+@Module({})
+export class QueuesModule {
+  static forRoot(): DynamicModule {
+    const queues = BullModule.registerQueue(
+      { name: QueueName.AgentTurns },
+      { name: QueueName.Transcripts },
+      { name: QueueName.CallLifecycle },
+    );
+    return {
+      module: QueuesModule,
+      imports: [
+        BullModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            connection: bullConnectionOptions(config.REDIS_URL),
+            prefix: 'sb',
+          }),
+        }),
+        queues,
+      ],
+      providers: [AgentTurnQueue, TranscriptQueue, CallLifecycleQueue],
+      exports: [queues, AgentTurnQueue, TranscriptQueue, CallLifecycleQueue],
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export { REDIS, RedisModule, redisOptions, bullConnectionOptions } from './redis.module.js';
+export { RedisKeys } from './redis-keys.js';

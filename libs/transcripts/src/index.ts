@@ -1,0 +1,3 @@
+export { TranscriptsModule } from './transcripts.module.js';
+export { TranscriptStore } from './transcript.store.js';
+export { TranscriptWriter } from './transcript.writer.js';

@@ -1,0 +1,97 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { TranscriptQueue, withTimeout, type TranscriptJobData } from '#libs/queues';
+import { TranscriptStore } from './transcript.store.js';
+
+interface Spooled {
+  jobId: string;
+  batch: TranscriptJobData;
+}
+
+/** Most batches a process keeps in memory while both Redis and Postgres are unreachable. */
+const SPOOL_LIMIT = 20_000;
+
+/**
+ * The api's way to make a transcript write durable without ever blocking a caller on it.
+ * Normal path: one BullMQ job per write (the worker retries it until Postgres takes it).
+ * Redis down: write to Postgres directly. Both down: keep it in a bounded in-memory spool,
+ * flushed every second. Every write is keyed, so a write that lands twice is stored once.
+ */
+@Injectable()
+export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(TranscriptWriter.name);
+  private readonly spool: Spooled[] = [];
+  private dropped = 0;
+  private queueDownUntil = 0;
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(
+    private readonly queue: TranscriptQueue,
+    private readonly store: TranscriptStore,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), 1000);
+    this.timer.unref();
+  }
+
+  /** Makes the write durable (queued, stored, or spooled); resolves within about 0.5 s. */
+  async write(jobId: string, batch: TranscriptJobData): Promise<void> {
+    if (Date.now() >= this.queueDownUntil) {
+      try {
+        await withTimeout(this.queue.add(jobId, batch), 500, 'transcript enqueue');
+        return;
+      } catch (err) {
+        this.queueDownUntil = Date.now() + 2000;
+        this.logger.warn({ err: (err as Error).message, jobId }, 'transcript queue unavailable, spooling');
+      }
+    }
+    this.enspool({ jobId, batch });
+    void this.flush();
+  }
+
+  get pending(): number {
+    return this.spool.length;
+  }
+
+  /** Tries every spooled write once: straight into Postgres, else back onto the queue. */
+  flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    const items = this.spool.splice(0, this.spool.length);
+    const kept: Spooled[] = [];
+    for (const item of items) {
+      try {
+        await withTimeout(this.store.apply(item.batch), 2000, 'transcript write');
+        continue;
+      } catch {
+        // Postgres unavailable: the queue may be back instead.
+      }
+      try {
+        await withTimeout(this.queue.add(item.jobId, item.batch), 500, 'transcript enqueue');
+      } catch {
+        kept.push(item);
+      }
+    }
+    for (const item of kept.reverse()) this.spool.unshift(item);
+    if (items.length && !kept.length) this.logger.log({ written: items.length }, 'transcript spool flushed');
+  }
+
+  private enspool(item: Spooled): void {
+    this.spool.push(item);
+    if (this.spool.length > SPOOL_LIMIT) {
+      this.spool.shift();
+      this.dropped++;
+      this.logger.error({ dropped: this.dropped }, 'transcript spool full: oldest write dropped');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.spool.length) await withTimeout(this.flush(), 3000, 'final spool flush').catch(() => undefined);
+    if (this.spool.length) this.logger.error({ lost: this.spool.length }, 'transcript writes still spooled at shutdown');
+  }
+}
