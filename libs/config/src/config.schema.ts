@@ -15,7 +15,7 @@ const optional = <T extends z.ZodTypeAny>(schema: T) =>
  */
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: int(1, 65535).default(3000),
+  PORT: int(0, 65535).default(3000),
   WORKER_PORT: int(0, 65535).default(3001),
   PUBLIC_BASE_URL: z
     .url({ protocol: /^https?$/ })
