@@ -50,8 +50,16 @@ export interface AgentTurnRequest {
   state: AgentState;
 }
 
+/** Receives the text of the answer as it is produced (sentences or model tokens). */
+export type TokenSink = (text: string) => void;
+
 /** A model or rule engine that decides the agent's next turn. */
 export interface AgentProvider {
   readonly name: string;
-  respond(request: AgentTurnRequest, signal: AbortSignal): Promise<AgentDecision>;
+  /**
+   * Decides the turn. Streaming providers pass text to `onToken` as it arrives, so a
+   * streaming call mode can speak the first sentence before the answer is complete.
+   * Must stop promptly (and reject) when `signal` aborts.
+   */
+  respond(request: AgentTurnRequest, signal: AbortSignal, onToken?: TokenSink): Promise<AgentDecision>;
 }

@@ -1,5 +1,5 @@
 import type { AgentConfig, DepartmentConfig, FaqEntry } from './agent-config.js';
-import type { AgentDecision, AgentProvider, AgentTurnRequest } from './agent.types.js';
+import type { AgentDecision, AgentProvider, AgentTurnRequest, TokenSink } from './agent.types.js';
 
 const GOODBYE = /\b(good ?bye|bye|that'?s all|that is all|hang up|nothing else|no thanks?|i'?m done)\b/;
 const HUMAN = /\b(human|person|people|someone|somebody|agent|representative|operator|real)\b/;
@@ -26,8 +26,15 @@ export class LocalAgent implements AgentProvider {
     private readonly fallbackTransferNumber?: string,
   ) {}
 
-  async respond(request: AgentTurnRequest, signal: AbortSignal): Promise<AgentDecision> {
+  async respond(request: AgentTurnRequest, signal: AbortSignal, onToken?: TokenSink): Promise<AgentDecision> {
     signal.throwIfAborted();
+    const decision = this.decide(request);
+    // The whole answer is known at once: stream it sentence by sentence like a model would.
+    if (onToken) for (const sentence of decision.say.match(/[^.!?]+[.!?]*\s*/g) ?? [decision.say]) onToken(sentence);
+    return decision;
+  }
+
+  private decide(request: AgentTurnRequest): AgentDecision {
     const agent = this.agents(request.agentName);
     const state = { ...request.state };
     const words = tokenize(request.input.text);

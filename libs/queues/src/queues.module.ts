@@ -6,6 +6,7 @@ import { AgentTurnQueue } from './agent-turn.queue.js';
 import { CallLifecycleQueue } from './call-lifecycle.queue.js';
 import { QueueName } from './queue-names.js';
 import { TranscriptQueue } from './transcript.queue.js';
+import { TurnEventsPublisher, TurnEventsSubscriber } from './turn-events.js';
 
 /** BullMQ connection, the queues, and their producers. Processors live in the worker app only. */
 @Global()
@@ -29,8 +30,8 @@ export class QueuesModule {
         }),
         queues,
       ],
-      providers: [AgentTurnQueue, TranscriptQueue, CallLifecycleQueue],
-      exports: [queues, AgentTurnQueue, TranscriptQueue, CallLifecycleQueue],
+      providers: [AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
+      exports: [queues, AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
     };
   }
 }

@@ -11,6 +11,8 @@ export const RedisKeys = {
   callKeyPattern: (callSid: string) => `call:{${callSid}}:*`,
   /** Sorted set: worker id → last heartbeat (ms). */
   workerHeartbeats: () => 'workers:heartbeats',
+  /** Pub/sub channel carrying one agent turn's streamed tokens and its end (not a stored key). */
+  turnChannel: (callSid: string, step: number) => `call:{${callSid}}:turn:${step}`,
   /** Pub/sub channel on which the api asks workers to abort a turn. */
   cancelChannel: () => 'agent-turns:cancel',
 } as const;

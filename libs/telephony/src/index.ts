@@ -1,2 +1,3 @@
 export { isValidTwilioSignature, signTwilioRequest, requestedUrl, type TwilioParams } from './twilio-signature.js';
 export { Twiml, type Voice } from './twiml.js';
+export { TwilioRestService, type OutboundCall, type CallInstanceSummary } from './twilio-rest.service.js';

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { AGENT_PROVIDER, AgentRegistry, type AgentProvider } from '#libs/agents';
 import { AppConfig } from '#libs/config';
 import { HeartbeatService } from '#libs/health';
-import { QueueName, type AgentTurnJobData, type AgentTurnJobResult } from '#libs/queues';
+import { QueueName, TurnEventsPublisher, type AgentTurnJobData, type AgentTurnJobResult } from '#libs/queues';
 import { REDIS, RedisKeys } from '#libs/redis';
 
 /**
@@ -24,6 +24,7 @@ export class AgentTurnProcessor extends WorkerHost implements OnApplicationBoots
     private readonly config: AppConfig,
     private readonly heartbeat: HeartbeatService,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly events: TurnEventsPublisher,
   ) {
     super();
   }
@@ -43,14 +44,22 @@ export class AgentTurnProcessor extends WorkerHost implements OnApplicationBoots
     const budget = setTimeout(() => controller.abort(new Error('turn budget exceeded')), agent.model.turnBudgetMs);
     this.running.set(job.id!, controller);
     const started = performance.now();
+    const { callSid, step } = job.data;
     try {
-      const decision = await this.provider.respond(job.data, controller.signal);
-      return {
+      const decision = await this.provider.respond(job.data, controller.signal, (text) => {
+        if (!controller.signal.aborted) void this.events.publish(callSid, step, { type: 'token', text });
+      });
+      const result: AgentTurnJobResult = {
         decision,
         provider: this.provider.name,
         providerMs: Math.round(performance.now() - started),
         worker: this.heartbeat.workerId,
       };
+      void this.events.publish(callSid, step, { type: 'done', result });
+      return result;
+    } catch (err) {
+      void this.events.publish(callSid, step, { type: 'failed', message: (err as Error).message });
+      throw err;
     } finally {
       clearTimeout(budget);
       this.running.delete(job.id!);

@@ -1,0 +1,79 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { REDIS, RedisKeys } from '#libs/redis';
+import type { AgentTurnJobResult } from './queue-names.js';
+
+/** What a worker tells the api about one turn while it runs. */
+export type TurnEvent =
+  | { type: 'token'; text: string }
+  | { type: 'done'; result: AgentTurnJobResult }
+  | { type: 'failed'; message: string };
+
+/** Worker side: publish a turn's tokens and end as they happen (Redis pub/sub, per call and turn). */
+@Injectable()
+export class TurnEventsPublisher {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  publish(callSid: string, step: number, event: TurnEvent): Promise<number> {
+    return this.redis.publish(RedisKeys.turnChannel(callSid, step), JSON.stringify(event)).catch(() => 0);
+  }
+}
+
+type Handler = (event: TurnEvent) => void;
+
+/**
+ * Api side: one subscriber connection per process, fanned out to handlers by channel.
+ * Subscribe before enqueueing the turn: pub/sub does not replay what was published earlier
+ * (the job's result stays available through AgentTurnQueue.waitFor).
+ */
+@Injectable()
+export class TurnEventsSubscriber implements OnModuleDestroy {
+  private readonly logger = new Logger(TurnEventsSubscriber.name);
+  private readonly handlers = new Map<string, Set<Handler>>();
+  private connection?: Redis;
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async subscribe(callSid: string, step: number, handler: Handler): Promise<() => Promise<void>> {
+    const channel = RedisKeys.turnChannel(callSid, step);
+    const connection = this.subscriberConnection();
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+      await connection.subscribe(channel);
+    }
+    set.add(handler);
+    return async () => {
+      const current = this.handlers.get(channel);
+      current?.delete(handler);
+      if (current && current.size === 0) {
+        this.handlers.delete(channel);
+        await connection.unsubscribe(channel).catch(() => undefined);
+      }
+    };
+  }
+
+  private subscriberConnection(): Redis {
+    if (!this.connection) {
+      this.connection = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+      this.connection.on('error', (err) => this.logger.warn({ err: err.message }, 'turn events connection error'));
+      this.connection.on('message', (channel: string, message: string) => {
+        const set = this.handlers.get(channel);
+        if (!set) return;
+        let event: TurnEvent;
+        try {
+          event = JSON.parse(message) as TurnEvent;
+        } catch {
+          return;
+        }
+        for (const handler of set) handler(event);
+      });
+    }
+    return this.connection;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.connection?.quit().catch(() => this.connection?.disconnect());
+  }
+}
