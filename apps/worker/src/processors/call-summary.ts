@@ -6,13 +6,16 @@ export interface CallOutcome {
   summary: string;
 }
 
+/** Intents that describe the conversation's mechanics, not why the caller called. */
+const NOT_A_TOPIC = new Set(['unclear', 'faq', 'goodbye', 'dtmf']);
+
 /** A plain extractive summary and disposition from the stored transcript (no model needed). */
 export function summarizeCall(status: string, turns: Pick<Turn, 'speaker' | 'text' | 'action' | 'data'>[]): CallOutcome {
   const callerTurns = turns.filter((t) => t.speaker === 'caller');
   const agentTurns = turns.filter((t) => t.speaker === 'agent');
   const intents = agentTurns
     .map((t) => (t.data as { intent?: string } | null)?.intent)
-    .filter((i): i is string => Boolean(i) && i !== 'unclear' && i !== 'faq');
+    .filter((i): i is string => Boolean(i) && !NOT_A_TOPIC.has(i!));
   const intent = intents.length ? intents[intents.length - 1] : agentTurns.some((t) => (t.data as { intent?: string } | null)?.intent === 'faq') ? 'faq' : undefined;
   const transferred = agentTurns.some((t) => t.action === 'transfer');
   const hungUp = agentTurns.some((t) => t.action === 'hangup' && (t.data as { intent?: string } | null)?.intent === 'goodbye');
