@@ -23,7 +23,9 @@ export class AgentTurnQueue implements OnModuleDestroy {
     @InjectQueue(QueueName.AgentTurns) private readonly queue: Queue<AgentTurnJobData, AgentTurnJobResult>,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    queue.on('error', (err) => this.logger.warn({ err: err.message }, 'queue connection error'));
+  }
 
   /**
    * Enqueues the turn. The job id is derived from call and step, so a retried webhook that

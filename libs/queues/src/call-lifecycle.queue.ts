@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { JobIds, QueueName, type CallLifecycleJobData } from './queue-names.js';
 import { withTimeout } from './with-timeout.js';
@@ -7,7 +7,12 @@ import { withTimeout } from './with-timeout.js';
 /** Producer of per-call follow-up jobs and of the periodic abandoned-call sweep. */
 @Injectable()
 export class CallLifecycleQueue {
-  constructor(@InjectQueue(QueueName.CallLifecycle) private readonly queue: Queue<CallLifecycleJobData>) {}
+  private readonly logger = new Logger(CallLifecycleQueue.name);
+
+  constructor(@InjectQueue(QueueName.CallLifecycle) private readonly queue: Queue<CallLifecycleJobData>) {
+    // Connection errors surface in health checks and in the producers' own timeouts.
+    queue.on('error', (err) => this.logger.warn({ err: err.message }, 'queue connection error'));
+  }
 
   async postCall(callSid: string, delayMs = 2000): Promise<void> {
     await withTimeout(

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { QueueName, type TranscriptJobData } from './queue-names.js';
 import { withTimeout } from './with-timeout.js';
@@ -7,7 +7,12 @@ import { withTimeout } from './with-timeout.js';
 /** Producer of durable transcript writes (processed by the worker, retried until Postgres takes them). */
 @Injectable()
 export class TranscriptQueue {
-  constructor(@InjectQueue(QueueName.Transcripts) private readonly queue: Queue<TranscriptJobData>) {}
+  private readonly logger = new Logger(TranscriptQueue.name);
+
+  constructor(@InjectQueue(QueueName.Transcripts) private readonly queue: Queue<TranscriptJobData>) {
+    // Connection errors surface in health checks and in the producers' own timeouts.
+    queue.on('error', (err) => this.logger.warn({ err: err.message }, 'queue connection error'));
+  }
 
   async add(jobId: string, data: TranscriptJobData): Promise<void> {
     await withTimeout(

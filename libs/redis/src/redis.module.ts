@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -53,9 +55,13 @@ class RedisLifecycle implements OnApplicationShutdown {
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => {
+      useFactory: async (config: AppConfig) => {
         const redis = new Redis(config.REDIS_URL, redisOptions());
         redis.on('error', () => undefined); // surfaced through health checks, not as crashes
+        // Commands fail fast while disconnected (no offline queue): give the first connection a
+        // moment, so the first webhook after start does not fail. A Redis that is down at start
+        // does not block start-up: the app starts not ready and connects when Redis comes.
+        await Promise.race([once(redis, 'ready'), sleep(2000)]).catch(() => undefined);
         return redis;
       },
     },

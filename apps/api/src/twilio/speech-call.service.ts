@@ -31,8 +31,23 @@ export class SpeechCallService {
     private readonly recorder: CallRecorder,
   ) {}
 
-  /** POST /twilio/voice: open the call and greet the caller. */
+  /** POST /twilio/voice: open the call and greet the caller (without live state if Redis is down). */
   async answer(params: VoiceParams, mode: CallMode, agentName?: string): Promise<string> {
+    try {
+      return await this.answerWithSession(params, mode, agentName);
+    } catch (err) {
+      this.logger.error({ callSid: params.callSid, err: (err as Error).message }, 'live state unavailable: greeting without a session');
+      const session = this.newSession(params, mode, agentName);
+      const greeting = this.agents.get(session.agentName).greeting;
+      const write = this.recorder.begin(session);
+      write.event('status', `voice:${params.callStatus ?? 'ringing'}`, { status: params.callStatus, mode, degraded: true });
+      write.turn({ speaker: 'agent', text: greeting, action: 'greeting' });
+      await this.recorder.commit(session, 'greeting', write);
+      return Twiml.listen(this.voice(session), greeting, this.gatherUrl(1), this.hints(session));
+    }
+  }
+
+  private async answerWithSession(params: VoiceParams, mode: CallMode, agentName?: string): Promise<string> {
     const fresh = this.newSession(params, mode, agentName);
     return this.sessions.withLock(params.callSid, async () => {
       const { session, created } = await this.sessions.create(fresh);
@@ -53,6 +68,35 @@ export class SpeechCallService {
 
   /** POST /twilio/gather?step=K: the caller's turn K arrived. */
   async onGather(params: VoiceParams, step: number): Promise<string> {
+    try {
+      return await this.gatherWithSession(params, step);
+    } catch (err) {
+      this.logger.error({ callSid: params.callSid, step, err: (err as Error).message }, 'live state unavailable: apology without a session');
+      return this.gatherWithoutSession(params, step);
+    }
+  }
+
+  /**
+   * Redis is down: the agent cannot run, but what the caller said is still stored, numbered
+   * deterministically from the step (a retry stores nothing twice), and the same step is asked
+   * again so the conversation resumes normally once Redis is back.
+   */
+  private async gatherWithoutSession(params: VoiceParams, step: number): Promise<string> {
+    const session = this.newSession(params, 'gather');
+    session.seq = step * 1000 + 900;
+    const write = this.recorder.begin(session);
+    const speech = readParam(params.raw, 'SpeechResult')?.trim().slice(0, 1000);
+    if (speech) {
+      const confidence = Number.parseFloat(readParam(params.raw, 'Confidence') ?? '');
+      write.turn({ speaker: 'caller', text: speech, confidence: Number.isFinite(confidence) ? confidence : undefined });
+    }
+    write.turn({ speaker: 'agent', text: APOLOGY, action: 'apology', data: { reason: 'live state unavailable' } });
+    write.event('error', `degraded:${step}`, { message: 'live state unavailable' });
+    await this.recorder.commit(session, `s${step}-degraded`, write);
+    return Twiml.listen(this.voice(session), APOLOGY, this.gatherUrl(step), this.hints(session));
+  }
+
+  private async gatherWithSession(params: VoiceParams, step: number): Promise<string> {
     return this.sessions.withLock(params.callSid, async () => {
       const cached = await this.sessions.getReply(params.callSid, step);
       if (cached) return cached; // a retried or duplicated webhook: same answer, nothing stored twice
