@@ -1,9 +1,10 @@
-import { AppConfig, ConfigError } from '#libs/config';
+import { AppConfig, boundShutdown, ConfigError } from '#libs/config';
 import { createApi } from './create-api.js';
 
 async function main(): Promise<void> {
   const app = await createApi();
   const config = app.get(AppConfig);
+  boundShutdown(config.SHUTDOWN_TIMEOUT_MS, (message) => process.stderr.write(`${message}\n`));
   // Twilio gives up on a webhook after 15 s; no request of ours should outlive that.
   app.getHttpServer().requestTimeout = 20_000;
   await app.listen(config.PORT, '0.0.0.0');
