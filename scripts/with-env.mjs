@@ -6,14 +6,9 @@ import { existsSync } from 'node:fs';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 process.env.CHECKPOINT_DISABLE ??= '1';
-// Scripts run TypeScript sources directly: resolve #libs/* to libs/*/src.
-process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=development`.trim();
 const [cmd, ...args] = process.argv.slice(2);
-const result = spawnSync(cmd, args, { stdio: 'inherit', shell: false, env: process.env, cwd: process.cwd(),
-  ...(existsSync(`node_modules/.bin/${cmd}`) ? { } : {}) });
-if (result.error) {
-  // Fall back to the local binary folder (npm scripts have it on PATH; direct calls may not).
-  const local = spawnSync(`node_modules/.bin/${cmd}`, args, { stdio: 'inherit', env: process.env });
-  process.exit(local.status ?? 1);
-}
+// npm scripts have node_modules/.bin on PATH; direct calls may not.
+const bin = existsSync(`node_modules/.bin/${cmd}`) ? `node_modules/.bin/${cmd}` : cmd;
+const result = spawnSync(bin, args, { stdio: 'inherit', env: process.env });
+if (result.error) console.error(result.error.message);
 process.exit(result.status ?? 1);

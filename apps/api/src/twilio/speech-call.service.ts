@@ -220,7 +220,8 @@ export class SpeechCallService {
   private respond(session: CallSession, decision: AgentDecision, latencyMs: number, write: CallWrite): string {
     const voice = this.voice(session);
     for (const tool of decision.tools ?? []) {
-      write.turn({ speaker: 'tool', text: tool.result ?? '', action: tool.name, data: { args: tool.args } });
+      const call = `${tool.name}(${JSON.stringify(tool.args)})`;
+      write.turn({ speaker: 'tool', text: tool.result ? `${call} → ${tool.result}` : call, action: tool.name, data: { args: tool.args } });
     }
     write.turn({
       speaker: 'agent',
