@@ -134,7 +134,7 @@ describe('the conversation', () => {
     const third = await twilio.post('/twilio/gather?step=3', { ...base, SpeechResult: '', Confidence: '0' });
     expect(third.body).toMatch(/Goodbye\.<\/Say><Hangup\/>/);
     const events = await waitFor(async () => {
-      const { rows } = await db.query('SELECT type FROM call_events WHERE "callSid" = $1 AND type <> $2 ORDER BY id', [sid, 'status']);
+      const { rows } = await db.query('SELECT type FROM call_events WHERE "callSid" = $1 AND type <> $2 ORDER BY "createdAt", id', [sid, 'status']);
       return rows.length === 3 && rows.map((e) => e.type);
     });
     expect(events).toEqual(['low_confidence', 'no_input', 'no_input']);

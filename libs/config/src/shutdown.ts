@@ -9,7 +9,7 @@ export function boundShutdown(timeoutMs: number, log: (message: string) => void)
     process.once(signal, () => {
       log(`${signal} received: shutting down (at most ${timeoutMs} ms)`);
       setTimeout(() => {
-        log('graceful shutdown timed out: exiting');
+        log(`graceful shutdown timed out: exiting (still open: ${process.getActiveResourcesInfo().join(', ')})`);
         process.exit(1);
       }, timeoutMs).unref();
     });

@@ -88,7 +88,7 @@ export class CallsRepository {
   findWithTranscript(callSid: string) {
     return this.prisma.call.findUnique({
       where: { callSid },
-      include: { turns: { orderBy: { seq: 'asc' } }, events: { orderBy: { id: 'asc' } } },
+      include: { turns: { orderBy: { seq: 'asc' } }, events: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
     });
   }
 }
