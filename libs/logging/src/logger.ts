@@ -24,7 +24,8 @@ export function loggerOptions(level: string, app: string): LoggerOptions {
         method: req.method,
         url: req.url ? maskPhoneNumbers(req.url) : req.url,
       }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      // pino-http may hand over a wrapper whose own statusCode is not yet set: read the raw one.
+      res: (res: { statusCode?: number | null; raw?: { statusCode?: number } }) => ({ statusCode: res.raw?.statusCode ?? res.statusCode }),
       err: pino.stdSerializers.err,
     },
   };

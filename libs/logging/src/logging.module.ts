@@ -13,6 +13,8 @@ export class LoggingModule {
         LoggerModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
+            // PinoLogger.assign({ callSid }) also tags the request's access log line.
+            assignResponse: true,
             pinoHttp: {
               ...loggerOptions(config.LOG_LEVEL, app),
               autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },

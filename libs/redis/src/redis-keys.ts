@@ -5,10 +5,14 @@
 export const RedisKeys = {
   session: (callSid: string) => `call:{${callSid}}:session`,
   lock: (callSid: string) => `call:{${callSid}}:lock`,
-  /** The TwiML already returned for one webhook of the call (`step`, or `step-wN` for waits). */
-  reply: (callSid: string, id: string | number) => `call:{${callSid}}:reply:${id}`,
+  /** Hash: webhook id (`step`, or `step-wN` for waits) → the TwiML already returned for it. */
+  replies: (callSid: string) => `call:{${callSid}}:replies`,
   /** Glob matching every key of one call (cleanup and tests). */
   callKeyPattern: (callSid: string) => `call:{${callSid}}:*`,
+  /** Sorted set: call SID → start (ms) of every call with a live session (GET /admin/live). */
+  liveCalls: () => 'calls:live',
+  /** Admin API request counter of one API key for one rate-limit window. */
+  adminRateLimit: (keyId: string, window: number) => `ratelimit:admin:${keyId}:${window}`,
   /** Sorted set: worker id → last heartbeat (ms). */
   workerHeartbeats: () => 'workers:heartbeats',
   /** Pub/sub channel carrying one agent turn's streamed tokens and its end (not a stored key). */

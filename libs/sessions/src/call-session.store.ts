@@ -34,28 +34,40 @@ export class CallSessionStore {
   /** Creates the session unless one exists; returns the session that is stored. */
   async create(session: CallSession): Promise<{ session: CallSession; created: boolean }> {
     const ok = await this.redis.set(RedisKeys.session(session.callSid), JSON.stringify(session), 'EX', this.ttl, 'NX');
-    if (ok) return { session, created: true };
+    if (ok) {
+      // Index of live calls for GET /admin/live; members outlive their session only until the next listing.
+      await this.redis.zadd(RedisKeys.liveCalls(), Date.parse(session.startedAt) || Date.now(), session.callSid);
+      return { session, created: true };
+    }
     return { session: (await this.get(session.callSid)) ?? session, created: false };
   }
 
   async saveReply(callSid: string, step: number | string, twiml: string): Promise<void> {
-    await this.redis.set(RedisKeys.reply(callSid, step), twiml, 'EX', this.ttl);
+    const key = RedisKeys.replies(callSid);
+    await this.redis.multi().hset(key, String(step), twiml).expire(key, this.ttl).exec();
   }
 
   getReply(callSid: string, step: number | string): Promise<string | null> {
-    return this.redis.get(RedisKeys.reply(callSid, step));
+    return this.redis.hget(RedisKeys.replies(callSid), String(step));
   }
 
-  /** Deletes every key of the call (session, replies, lock). */
+  /** Deletes every key of the call (session, replies, lock): a fixed set, no keyspace scan. */
   async deleteCall(callSid: string): Promise<void> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', RedisKeys.callKeyPattern(callSid), 'COUNT', 500);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-    if (keys.length) await this.redis.del(...keys);
+    await this.redis.del(RedisKeys.session(callSid), RedisKeys.replies(callSid), RedisKeys.lock(callSid));
+    await this.redis.zrem(RedisKeys.liveCalls(), callSid);
+  }
+
+  /**
+   * Sessions of calls in progress, oldest first, at most `limit`. Members whose session expired
+   * (a call whose final callback never came) are pruned from the index on the way.
+   */
+  async listLive(limit = 500): Promise<CallSession[]> {
+    const sids = await this.redis.zrange(RedisKeys.liveCalls(), 0, limit - 1);
+    if (sids.length === 0) return [];
+    const raws = await this.redis.mget(sids.map((sid) => RedisKeys.session(sid)));
+    const gone = sids.filter((_, i) => raws[i] === null);
+    if (gone.length) await this.redis.zrem(RedisKeys.liveCalls(), ...gone);
+    return raws.filter((raw): raw is string => raw !== null).map((raw) => JSON.parse(raw) as CallSession);
   }
 
   /**
