@@ -51,11 +51,26 @@ ensure_packages() {
   [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
 }
 
+pg_home() {
+  # Data lives under .data/ of the checkout. As root the server runs as `postgres`, which may
+  # not be able to reach a checkout under a private home folder: then it lives under
+  # /var/lib/switchboard/<checkout hash>, linked from .data/.
+  mkdir -p "$DATA"
+  if [ "$(id -u)" != 0 ]; then echo "$DATA"; return; fi
+  chmod 0711 "$DATA"
+  if runuser -u postgres -- test -x "$DATA"; then echo "$DATA"; return; fi
+  local alt="/var/lib/switchboard/$(echo "$ROOT" | md5sum | cut -c1-12)"
+  mkdir -p "$alt"; chmod 0711 /var/lib/switchboard "$alt"
+  log "postgres cannot reach $DATA: keeping its data in $alt"
+  echo "$alt"
+}
+
 start_postgres() {
   local bin; bin="$(pg_bin)"
-  local pgdata="$DATA/postgres" run="$DATA/run"
-  mkdir -p "$DATA" "$run"
-  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$run"; chmod 0711 "$DATA"; fi
+  local home; home="$(pg_home)"
+  local pgdata="$home/postgres" run="$home/run"
+  mkdir -p "$run"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$run"; fi
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     log "initialising Postgres in $pgdata"
     mkdir -p "$pgdata"
@@ -110,8 +125,9 @@ up() {
 
 down() {
   local bin; bin="$(pg_bin 2>/dev/null || true)"
-  if [ -n "$bin" ] && [ -f "$DATA/postgres/PG_VERSION" ]; then
-    as_pg "$bin/pg_ctl" -D "$DATA/postgres" -m fast -w stop >/dev/null 2>&1 && log "Postgres stopped" || true
+  local home; home="$(pg_home)"
+  if [ -n "$bin" ] && [ -f "$home/postgres/PG_VERSION" ]; then
+    as_pg "$bin/pg_ctl" -D "$home/postgres" -m fast -w stop >/dev/null 2>&1 && log "Postgres stopped" || true
   fi
   if [ -f "$DATA/redis.pid" ] && kill -0 "$(cat "$DATA/redis.pid")" 2>/dev/null; then
     redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$(cat "$DATA/redis.pid")"
