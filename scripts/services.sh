@@ -8,8 +8,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/.data"
-PG_PORT="${SWITCHBOARD_PG_PORT:-54329}"
-REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-63799}"
+# Ports away from the defaults (5432, 6379) of a developer's own servers, and different for
+# each checkout (two clones can run their services side by side).
+SLOT=$(( $(echo "$ROOT" | cksum | cut -d' ' -f1) % 500 ))
+PG_PORT="${SWITCHBOARD_PG_PORT:-$(( 54000 + SLOT ))}"
+REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-$(( 63000 + SLOT ))}"
 PG_USER=switchboard
 PG_PASSWORD=switchboard
 LOCAL_DATABASE_URL="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/switchboard"
@@ -54,7 +57,7 @@ ensure_packages() {
 pg_home() {
   # Data lives under .data/ of the checkout. As root the server runs as `postgres`, which may
   # not be able to reach a checkout under a private home folder: then it lives under
-  # /var/lib/switchboard/<checkout hash>, linked from .data/.
+  # /var/lib/switchboard/<checkout hash>.
   mkdir -p "$DATA"
   if [ "$(id -u)" != 0 ]; then echo "$DATA"; return; fi
   chmod 0711 "$DATA"

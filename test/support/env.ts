@@ -5,5 +5,8 @@ process.env.PUBLIC_BASE_URL = 'https://voice.example.test';
 process.env.TWILIO_ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 process.env.TWILIO_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
 process.env.ADMIN_API_KEY = 'test-bootstrap-admin-key-0123456789';
-process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:54329/switchboard_test';
-process.env.REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:63799/1';
+if (!process.env.TEST_DATABASE_URL || !process.env.TEST_REDIS_URL) {
+  throw new Error('TEST_DATABASE_URL and TEST_REDIS_URL are not set: run the tests with `npm test` (it starts Postgres and Redis)');
+}
+process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+process.env.REDIS_URL = process.env.TEST_REDIS_URL;
