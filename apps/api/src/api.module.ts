@@ -8,7 +8,9 @@ import { QueuesModule } from '#libs/queues';
 import { RedisModule } from '#libs/redis';
 import { SessionsModule } from '#libs/sessions';
 import { TranscriptsModule } from '#libs/transcripts';
+import { AdminModule } from './admin/admin.module.js';
 import { HealthController } from './health/health.controller.js';
+import { MediaModule } from './media/media.module.js';
 import { TwilioModule } from './twilio/twilio.module.js';
 
 /** The HTTP + WebSocket process. It enqueues jobs; it never runs a processor. */
@@ -27,6 +29,8 @@ export class ApiModule {
         AgentsModule,
         TranscriptsModule,
         TwilioModule,
+        MediaModule,
+        AdminModule,
       ],
       controllers: [HealthController],
       providers: [HealthService],

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { WsAdapter } from '@nestjs/platform-ws';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import type { Config } from '#libs/config';
+import { setupOpenApi } from './admin/openapi.js';
 import { ApiModule } from './api.module.js';
+import { twilioMessageParser } from './media/ws-message-parser.js';
 
 const parseJson = express.json({ limit: '32kb' });
 
@@ -27,6 +30,9 @@ export async function createApi(config?: Config): Promise<NestExpressApplication
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.use(jsonBody);
+  setupOpenApi(app);
   app.enableShutdownHooks();
+  // Twilio's media and relay sockets share the HTTP server; their frames have no `data` field.
+  app.useWebSocketAdapter(new WsAdapter(app, { messageParser: twilioMessageParser }));
   return app;
 }

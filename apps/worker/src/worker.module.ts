@@ -7,10 +7,12 @@ import { LoggingModule } from '#libs/logging';
 import { QueuesModule } from '#libs/queues';
 import { RedisModule } from '#libs/redis';
 import { TranscriptsModule } from '#libs/transcripts';
+import { QueueMonitor } from './health/queue-monitor.service.js';
 import { WorkerHealthController } from './health/worker-health.controller.js';
 import { AgentTurnProcessor } from './processors/agent-turn.processor.js';
 import { CallLifecycleProcessor } from './processors/call-lifecycle.processor.js';
 import { TranscriptProcessor } from './processors/transcript.processor.js';
+import { TurnCancellations } from './processors/turn-cancellations.js';
 
 /** The BullMQ process: every processor lives here, so scaling workers scales the slow work alone. */
 @Module({})
@@ -28,7 +30,7 @@ export class WorkerModule {
         TranscriptsModule,
       ],
       controllers: [WorkerHealthController],
-      providers: [HealthService, HeartbeatService, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor],
+      providers: [HealthService, HeartbeatService, QueueMonitor, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor],
     };
   }
 }

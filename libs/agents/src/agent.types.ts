@@ -40,6 +40,8 @@ export interface AgentDecision {
   state: AgentState;
   /** Tool calls made while deciding (name and arguments), stored as transcript turns. */
   tools?: { name: string; args: Record<string, unknown>; result?: string }[];
+  /** The model's answer broke off mid-stream: `say` holds the complete sentences that arrived. */
+  truncated?: boolean;
 }
 
 export interface AgentTurnRequest {
@@ -48,14 +50,31 @@ export interface AgentTurnRequest {
   input: AgentInput;
   history: HistoryEntry[];
   state: AgentState;
+  /**
+   * Epoch ms by which the answer must be ready (set by the worker from the agent's turn budget).
+   * Providers do not start a retry they cannot finish before it. Default: now + turn budget.
+   */
+  deadline?: number;
 }
 
 /** Receives the text of the answer as it is produced (sentences or model tokens). */
 export type TokenSink = (text: string) => void;
 
+/** A finished call's transcript, for a written summary. */
+export interface CallSummaryRequest {
+  callSid: string;
+  agentName: string;
+  turns: { speaker: 'caller' | 'agent' | 'tool' | 'system'; text: string; action?: string | null }[];
+}
+
 /** A model or rule engine that decides the agent's next turn. */
 export interface AgentProvider {
   readonly name: string;
+  /**
+   * Writes a short operator-facing summary of a finished call. Optional: without it (the
+   * embedded agent) the post-call job keeps its extractive summary. Rejects on any failure.
+   */
+  summarize?(request: CallSummaryRequest, signal: AbortSignal): Promise<string>;
   /**
    * Decides the turn. Streaming providers pass text to `onToken` as it arrives, so a
    * streaming call mode can speak the first sentence before the answer is complete.

@@ -1,11 +1,13 @@
-import type { AgentConfig, DepartmentConfig, FaqEntry } from './agent-config.js';
+import type { AgentConfig, DepartmentConfig } from './agent-config.js';
 import type { AgentDecision, AgentProvider, AgentTurnRequest, TokenSink } from './agent.types.js';
+import { bestFaq, tokenize } from './faq-search.js';
+
+export { tokenize } from './faq-search.js';
 
 const GOODBYE = /\b(good ?bye|bye|that'?s all|that is all|hang up|nothing else|no thanks?|i'?m done)\b/;
 const HUMAN = /\b(human|person|people|someone|somebody|agent|representative|operator|real)\b/;
 const YES = /^(yes|yeah|yep|sure|please|ok|okay|yes please|that'?d be great|correct)\b/;
 const NEGATORS = new Set(['not', "don't", 'dont', 'never', 'without']);
-const STOPWORDS = new Set(['the', 'a', 'an', 'my', 'i', 'to', 'is', 'are', 'do', 'you', 'your', 'what', 'how', 'can', 'of', 'for', 'with', 'me', 'need', 'want', 'about', 'it', 'in', 'on', 'and']);
 
 interface Mention {
   kind: 'department' | 'human';
@@ -155,16 +157,6 @@ export class LocalAgent implements AgentProvider {
   }
 }
 
-export function tokenize(text: string): string[] {
-  return text
-    .toLowerCase()
-    .normalize('NFKC')
-    .replace(/[^\p{L}\p{N}'\s]+/gu, ' ')
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 200);
-}
-
 // Keywords too common to route on when a clearer one is said in the same turn.
 const WEAK = new Set(['help', 'new', 'working', 'issue', 'issues', 'problem', 'problems', 'sign', 'pay']);
 
@@ -185,18 +177,4 @@ function lastMention(agent: AgentConfig, words: string[]): Mention | undefined {
     else strong = mention;
   });
   return strong ?? weak;
-}
-
-function bestFaq(faq: FaqEntry[], words: string[]): FaqEntry | undefined {
-  const content = new Set(words.filter((w) => !STOPWORDS.has(w)));
-  let best: FaqEntry | undefined;
-  let bestScore = 0;
-  for (const entry of faq) {
-    const score = entry.keywords.filter((k) => content.has(k)).length;
-    if (score > bestScore) {
-      best = entry;
-      bestScore = score;
-    }
-  }
-  return best;
 }

@@ -33,13 +33,18 @@ export const configSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
 
   ADMIN_API_KEY: optional(z.string().min(24, 'must be at least 24 characters')),
+  /** Requests one API key may make per window on /admin routes (never applied to /twilio). */
+  ADMIN_RATE_LIMIT: int(1, 1_000_000).default(300),
+  ADMIN_RATE_WINDOW_SECONDS: int(1, 3600).default(60),
 
-  AI_PROVIDER: z.enum(['local']).default('local'),
+  AI_PROVIDER: z.enum(['local', 'openai']).default('local'),
   AGENTS_FILE: z.string().default('config/agents.json'),
   DEFAULT_AGENT: z.string().default('default'),
   OPENAI_BASE_URL: optional(z.url()),
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_MODEL: optional(z.string()),
+  /** Ask the model for server-sent events (tokens as they are produced); false for servers without streaming. */
+  OPENAI_STREAM: optional(bool).default(true),
 
   DEFAULT_CALL_MODE: z.enum(['gather', 'stream', 'relay']).default('gather'),
   SPEECH_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
@@ -51,8 +56,45 @@ export const configSchema = z.object({
   HUMAN_TRANSFER_NUMBER: optional(e164),
   CALL_SESSION_TTL_SECONDS: int(60, 86_400).default(4 * 3600),
 
+  /** Media streams (mode=stream): a frame at or above this level (dBFS) may be speech. */
+  MEDIA_VAD_THRESHOLD_DB: z.coerce.number().min(-90).max(0).default(-45),
+  /** Caller speech must last this long before it counts (and interrupts the agent). */
+  MEDIA_MIN_SPEECH_MS: int(20, 2000).default(200),
+  /** Silence that ends the caller's turn. */
+  MEDIA_END_OF_TURN_MS: int(100, 5000).default(600),
+  /** How far ahead of playback the agent's audio is sent (ms); bounded so `clear` stays prompt. */
+  MEDIA_PACING_LEAD_MS: int(20, 1000).default(200),
+  /** Bound of one call's outbound audio queue and of one caller utterance (ms); oldest audio is dropped beyond. */
+  MEDIA_MAX_QUEUED_AUDIO_MS: int(1000, 300_000).default(60_000),
+  MEDIA_MAX_UTTERANCE_MS: int(1000, 60_000).default(15_000),
+  /** Malformed or unexpected messages one socket may send before it is closed. */
+  MEDIA_MAX_INVALID_MESSAGES: int(1, 10_000).default(25),
+  MEDIA_STT_PROVIDER: z.enum(['pocketsphinx', 'none']).default('pocketsphinx'),
+  MEDIA_TTS_PROVIDER: z.enum(['espeak']).default('espeak'),
+  POCKETSPHINX_BIN: z.string().default('pocketsphinx_continuous'),
+  POCKETSPHINX_DICT: z.string().default('/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict'),
+  ESPEAK_BIN: z.string().default('espeak-ng'),
+  SOX_BIN: z.string().default('sox'),
+  /** espeak-ng speaking rate (words per minute). */
+  ESPEAK_RATE: int(80, 400).default(150),
+
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),
-});
+}).superRefine(requireOpenAiSettings);
+
+/** Hosted endpoints that always need a key; local servers (Ollama, vLLM, llama.cpp) usually do not. */
+const KEYED_HOSTS = /(^|\.)(openai\.com|openai\.azure\.com|azure\.com)$/;
+
+/** AI_PROVIDER=openai is unusable without an endpoint and a model: fail at start, naming the variable. */
+function requireOpenAiSettings(
+  env: { AI_PROVIDER: string; OPENAI_BASE_URL?: string; OPENAI_MODEL?: string; OPENAI_API_KEY?: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (env.AI_PROVIDER !== 'openai') return;
+  const missing = (name: string) => ctx.addIssue({ code: 'custom', path: [name], message: 'is required when AI_PROVIDER=openai' });
+  if (!env.OPENAI_BASE_URL) missing('OPENAI_BASE_URL');
+  if (!env.OPENAI_MODEL) missing('OPENAI_MODEL');
+  if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY && KEYED_HOSTS.test(new URL(env.OPENAI_BASE_URL).hostname)) missing('OPENAI_API_KEY');
+}
 
 export type Config = z.infer<typeof configSchema>;

@@ -52,13 +52,8 @@ export interface CallListRow {
   snippet: string | null;
 }
 
-export interface CallStatsRow {
-  totalCalls: number;
-  averageDurationSec: number | null;
-  transferRate: number | null;
-  medianAgentLatencyMs: number | null;
-  perDay: { day: string; calls: number }[];
-}
+/** Newest calls probed for a term before falling back to the GIN index (see listRecentMatches). */
+const RECENT_WINDOW = 500;
 
 const COLUMNS = Prisma.sql`c.id::text AS id, c."callSid", c.direction::text AS direction, c.mode::text AS mode, c."agentName",
   c.status, c."fromNumber", c."toNumber", c."startedAt", c."answeredAt", c."endedAt", c."durationSec", c.disposition, c.intent, c."erasedAt"`;
@@ -68,9 +63,9 @@ const COLUMNS = Prisma.sql`c.id::text AS id, c."callSid", c.direction::text AS d
 const HEADLINE = 'StartSel="**", StopSel="**", MaxWords=18, MinWords=6, ShortWord=2, MaxFragments=1';
 
 /**
- * Read side of the operator API: filtered, searched and keyset-paginated call listings, and
- * aggregate statistics. Raw SQL because Prisma cannot express tsvector search or row-value
- * keyset comparisons; every value is a bound parameter, never spliced into the text.
+ * Read side of the operator API: filtered, searched and keyset-paginated call listings. Raw SQL
+ * because Prisma cannot express tsvector search or row-value keyset comparisons; every value is
+ * a bound parameter, never spliced into the text.
  */
 @Injectable()
 export class CallQueriesRepository {
@@ -92,71 +87,95 @@ export class CallQueriesRepository {
       LIMIT ${limit}`;
   }
 
-  /** Newest calls with at least one matching turn; rank and snippet are computed for the page only. */
-  private listRecentMatches(filter: CallListFilter, q: string, after: CallListPosition | undefined, limit: number): Promise<CallListRow[]> {
-    const where = [
-      ...conditions(filter),
-      Prisma.sql`EXISTS (SELECT 1 FROM turns t WHERE t."callSid" = c."callSid" AND t."textSearch" @@ query.q)`,
-      ...(after ? [recentAfter(after)] : []),
-    ];
-    return this.prisma.$queryRaw<CallListRow[]>`
-      WITH query AS MATERIALIZED (SELECT websearch_to_tsquery('english', ${q}) AS q),
-      page AS (
-        SELECT ${COLUMNS}
-        FROM calls c, query
-        ${whereClause(where)}
+  /**
+   * Newest calls with at least one matching turn. No single plan suits every term: walking calls
+   * newest first and probing their turns finds a broad term ("bill") at once but scans every call
+   * for a rare one, while collecting all matching turns first (GIN) is instant for a rare term
+   * and reads most of the turns table for a broad one. Postgres cannot tell them apart (a
+   * tsquery's selectivity is a guess), so: probe a bounded window of the newest calls first, and
+   * only when it is not enough, collect the matches of the older calls through the GIN index.
+   */
+  private async listRecentMatches(filter: CallListFilter, q: string, after: CallListPosition | undefined, limit: number): Promise<CallListRow[]> {
+    const base = conditions(filter);
+    const window = await this.prisma.$queryRaw<CallListRow[]>`
+      SELECT w.* FROM (
+        SELECT ${COLUMNS} FROM calls c
+        ${whereClause([...base, ...(after ? [recentAfter(after)] : [])])}
         ORDER BY c."startedAt" DESC, c.id DESC
-        LIMIT ${limit}
-      )
-      SELECT page.*, best.rank, best.snippet
-      FROM page, query, LATERAL (${bestMatch(Prisma.sql`page."callSid"`)}) best
-      ORDER BY page."startedAt" DESC, page.id DESC`;
+        LIMIT ${RECENT_WINDOW}
+      ) w
+      -- LATERAL … LIMIT 1 rather than EXISTS: Postgres cannot turn it into a hash semi-join that
+      -- reads every match of the term (it does so for phrases, whose selectivity it underestimates).
+      CROSS JOIN LATERAL (
+        SELECT 1 FROM turns t WHERE t."callSid" = w."callSid" AND t."textSearch" @@ websearch_to_tsquery('english', ${q}) LIMIT 1
+      ) hit
+      ORDER BY w."startedAt" DESC, w.id DESC
+      LIMIT ${limit}`;
+    let rows = window;
+    if (rows.length < limit) {
+      const [edge] = await this.prisma.$queryRaw<{ id: string; startedAt: Date }[]>`
+        SELECT c.id::text AS id, c."startedAt" FROM calls c
+        ${whereClause([...base, ...(after ? [recentAfter(after)] : [])])}
+        ORDER BY c."startedAt" DESC, c.id DESC
+        OFFSET ${RECENT_WINDOW - 1} LIMIT 1`;
+      if (edge) rows = [...rows, ...(await this.olderMatches(base, q, edge, limit - rows.length))];
+    }
+    return this.withMatches(rows, q);
   }
 
-  /** Calls ranked by the summed rank of their matching turns; keyset on (rank, startedAt, id). */
+  /** Matches older than `edge`, collected through the GIN index (MATERIALIZED keeps Postgres from walking calls instead). */
+  private olderMatches(base: Prisma.Sql[], q: string, edge: CallListPosition, limit: number): Promise<CallListRow[]> {
+    return this.prisma.$queryRaw<CallListRow[]>`
+      WITH matches AS MATERIALIZED (
+        SELECT DISTINCT t."callSid" FROM turns t WHERE t."textSearch" @@ websearch_to_tsquery('english', ${q})
+      )
+      SELECT ${COLUMNS} FROM calls c JOIN matches m ON m."callSid" = c."callSid"
+      ${whereClause([...base, recentAfter(edge)])}
+      ORDER BY c."startedAt" DESC, c.id DESC
+      LIMIT ${limit}`;
+  }
+
+  /** Adds rank and snippet to a page of calls (a few turns each: cheap). */
+  private async withMatches(rows: CallListRow[], q: string): Promise<CallListRow[]> {
+    if (rows.length === 0) return rows;
+    const matches = await this.prisma.$queryRaw<{ callSid: string; rank: number | null; snippet: string | null }[]>`
+      WITH query AS MATERIALIZED (SELECT websearch_to_tsquery('english', ${q}) AS q)
+      SELECT p."callSid", best.rank, best.snippet
+      FROM unnest(${rows.map((r) => r.callSid)}::text[]) AS p("callSid"), query, LATERAL (${bestMatch(Prisma.sql`p."callSid"`)}) best`;
+    const byCall = new Map(matches.map((m) => [m.callSid, m]));
+    return rows.map((r) => ({ ...r, rank: byCall.get(r.callSid)?.rank ?? 0, snippet: byCall.get(r.callSid)?.snippet ?? '' }));
+  }
+
+  /**
+   * Calls ranked by the summed rank of their matching turns; keyset on (rank, startedAt, id).
+   * Ranking needs every match, so a broad term costs a pass over its turns (see docs/BENCHMARKS.md);
+   * the call filters sit in the same join so a selective one (a number) is applied first.
+   */
   private listByRelevance(filter: CallListFilter, q: string, after: CallListPosition | undefined, limit: number): Promise<CallListRow[]> {
-    const where = [
-      ...conditions(filter),
-      ...(after ? [Prisma.sql`(h.rank, c."startedAt", c.id) < (${after.rank ?? 0}::real, ${after.startedAt}::timestamptz, ${after.id}::uuid)`] : []),
-    ];
+    // Inline rather than from the `query` CTE: a constant tsquery lets the planner use the column
+    // statistics, so a broad term gets a hash join instead of 60,000 index probes.
+    const tsquery = Prisma.sql`websearch_to_tsquery('english', ${q})`;
+    const where = [...conditions(filter), Prisma.sql`t."textSearch" @@ ${tsquery}`];
+    const keyset = after
+      ? Prisma.sql`WHERE (h.rank, h."startedAt", h.id) < (${after.rank ?? 0}::real, ${after.startedAt}::timestamptz, ${after.id}::uuid)`
+      : Prisma.empty;
     return this.prisma.$queryRaw<CallListRow[]>`
       WITH query AS MATERIALIZED (SELECT websearch_to_tsquery('english', ${q}) AS q),
       hits AS (
-        SELECT t."callSid", sum(ts_rank(t."textSearch", query.q))::real AS rank
-        FROM turns t, query
-        WHERE t."textSearch" @@ query.q
-        GROUP BY t."callSid"
+        SELECT c.id, c."startedAt", sum(ts_rank(t."textSearch", ${tsquery}))::real AS rank
+        FROM calls c JOIN turns t ON t."callSid" = c."callSid"
+        ${whereClause(where)}
+        GROUP BY c.id
       ),
       page AS (
-        SELECT ${COLUMNS}, h.rank
-        FROM hits h JOIN calls c ON c."callSid" = h."callSid"
-        ${whereClause(where)}
-        ORDER BY h.rank DESC, c."startedAt" DESC, c.id DESC
+        SELECT ${COLUMNS}, h.rank FROM hits h JOIN calls c ON c.id = h.id
+        ${keyset}
+        ORDER BY h.rank DESC, h."startedAt" DESC, h.id DESC
         LIMIT ${limit}
       )
       SELECT page.*, best.snippet
       FROM page, query, LATERAL (${bestMatch(Prisma.sql`page."callSid"`)}) best
       ORDER BY page.rank DESC, page."startedAt" DESC, page.id DESC`;
-  }
-
-  /** Calls per UTC day, average duration, transfer rate and median agent latency of calls started in [since, until). */
-  async stats(since: Date, until: Date): Promise<CallStatsRow> {
-    const [summary] = await this.prisma.$queryRaw<Omit<CallStatsRow, 'perDay'>[]>`
-      SELECT count(*)::int AS "totalCalls",
-        avg(c."durationSec")::float8 AS "averageDurationSec",
-        (count(*) FILTER (WHERE c.disposition = 'transferred'))::float8 / nullif(count(c.disposition), 0) AS "transferRate",
-        (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t."latencyMs")
-           FROM turns t JOIN calls c2 ON c2."callSid" = t."callSid"
-           WHERE c2."startedAt" >= ${since} AND c2."startedAt" < ${until}
-             AND t.speaker = 'agent' AND t."latencyMs" IS NOT NULL)::float8 AS "medianAgentLatencyMs"
-      FROM calls c
-      WHERE c."startedAt" >= ${since} AND c."startedAt" < ${until}`;
-    const perDay = await this.prisma.$queryRaw<{ day: string; calls: number }[]>`
-      SELECT to_char(c."startedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS calls
-      FROM calls c
-      WHERE c."startedAt" >= ${since} AND c."startedAt" < ${until}
-      GROUP BY 1 ORDER BY 1`;
-    return { ...summary, perDay };
   }
 }
 

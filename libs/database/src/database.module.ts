@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { CallErasureRepository } from './call-erasure.repository.js';
 import { CallQueriesRepository } from './call-queries.repository.js';
+import { CallStatsRepository } from './call-stats.repository.js';
 import { CallsRepository } from './calls.repository.js';
 import { PrismaService } from './prisma.service.js';
 import { TranscriptWritesRepository } from './transcript-writes.repository.js';
@@ -9,7 +10,7 @@ import { TurnsRepository } from './turns.repository.js';
 
 @Global()
 @Module({
-  providers: [PrismaService, CallsRepository, TurnsRepository, CallQueriesRepository, CallErasureRepository, ApiKeysRepository, TranscriptWritesRepository],
-  exports: [PrismaService, CallsRepository, TurnsRepository, CallQueriesRepository, CallErasureRepository, ApiKeysRepository, TranscriptWritesRepository],
+  providers: [PrismaService, CallsRepository, TurnsRepository, CallQueriesRepository, CallStatsRepository, CallErasureRepository, ApiKeysRepository, TranscriptWritesRepository],
+  exports: [PrismaService, CallsRepository, TurnsRepository, CallQueriesRepository, CallStatsRepository, CallErasureRepository, ApiKeysRepository, TranscriptWritesRepository],
 })
 export class DatabaseModule {}

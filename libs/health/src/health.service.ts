@@ -1,8 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PrismaService } from '#libs/database';
 import { REDIS, RedisKeys } from '#libs/redis';
-import { withTimeout } from '#libs/queues';
+import { QueueName, withTimeout } from '#libs/queues';
+import { snapshotQueue, type QueueSnapshot } from './queue-health.js';
 
 export interface CheckResult {
   status: 'up' | 'down';
@@ -23,9 +26,13 @@ export const HEARTBEAT_EVERY_MS = 2000;
 /** Dependency checks, each bounded so readiness answers within 2 s even when a dependency hangs. */
 @Injectable()
 export class HealthService {
+  private readonly logger = new Logger(HealthService.name);
+  private lastAlarmLog = 0;
+
   constructor(
     private readonly prisma: PrismaService,
     @Inject(REDIS) private readonly redis: Redis,
+    @InjectQueue(QueueName.AgentTurns) private readonly turns: Queue,
   ) {}
 
   postgres(): Promise<CheckResult> {
@@ -42,6 +49,31 @@ export class HealthService {
       if (alive.length === 0) throw new Error('no worker heartbeat in the last 10 s');
       return { count: alive.length };
     });
+  }
+
+  /**
+   * The agent-turn queue: waiting/active/failed counts and live workers. Down (with the alarm
+   * as its error) when jobs wait and no worker is alive to take them: callers would hear only
+   * fillers and apologies, so this must page someone rather than stay silent.
+   */
+  async agentQueue(): Promise<CheckResult> {
+    let snapshot: QueueSnapshot | undefined;
+    const result = await this.check(async () => {
+      snapshot = await this.queueSnapshot();
+      return snapshot;
+    });
+    if (!snapshot?.alarm) return result;
+    return { ...result, status: 'down', error: snapshot.alarm };
+  }
+
+  /** Counts of the agent-turn queue; logs the alarm (at most every 30 s) whenever it is seen. */
+  async queueSnapshot(): Promise<QueueSnapshot> {
+    const snapshot = await snapshotQueue(this.turns, () => this.aliveWorkers());
+    if (snapshot.alarm && Date.now() - this.lastAlarmLog > 30_000) {
+      this.lastAlarmLog = Date.now();
+      this.logger.error({ queue: QueueName.AgentTurns, ...snapshot }, `queue alarm: ${snapshot.alarm}`);
+    }
+    return snapshot;
   }
 
   async aliveWorkers(): Promise<string[]> {

@@ -36,7 +36,9 @@ export class AgentTurnQueue implements OnModuleDestroy {
     await withTimeout(
       this.queue.add('turn', data, {
         jobId,
-        // One retry covers a worker that died mid-turn; more would outlast the caller's patience.
+        // A worker that dies mid-turn is covered by stalled-job recovery (worker options), and
+        // model failures are retried inside the turn budget by the provider; the worker marks
+        // its own failures unrecoverable. This one retry is for anything else that throws.
         attempts: 2,
         backoff: { type: 'fixed', delay: 100 },
         removeOnComplete: { age: 3600 },

@@ -4,4 +4,4 @@ export { TranscriptQueue } from './transcript.queue.js';
 export { CallLifecycleQueue } from './call-lifecycle.queue.js';
 export * from './queue-names.js';
 export { withTimeout, TimeoutError } from './with-timeout.js';
-export { TurnEventsPublisher, TurnEventsSubscriber, type TurnEvent } from './turn-events.js';
+export { TurnEventsPublisher, TurnEventsSubscriber, type TurnEvent, type TurnFailureCode } from './turn-events.js';

@@ -11,6 +11,18 @@ export const QueueName = {
   CallLifecycle: 'call-lifecycle',
 } as const;
 
+/**
+ * Worker options of the agent-turn queue: stalled-job recovery sized to the turn budget (8 s by
+ * default, 14 s at most) instead of BullMQ's 30 s. A worker killed mid-turn stops renewing its
+ * lock; the lock lapses after at most `lockDuration`, the next stalled check of any live worker
+ * (every `stalledInterval`) moves the job back to wait, and another worker starts it: about 3 s
+ * in the worst case, inside the caller's ceiling (TURN_CEILING_MS, 12 s). The lock is renewed
+ * every second, so only an event loop blocked for 2 s could lose it by mistake — and a turn run
+ * twice is harmless: only the lock holder can complete the job, and the api stores the turn
+ * once. A job that stalls twice (it killed two workers) fails and the caller gets the apology.
+ */
+export const AGENT_TURN_WORKER_OPTIONS = { lockDuration: 2000, stalledInterval: 1000, maxStalledCount: 1 } as const;
+
 export interface AgentTurnJobData extends AgentTurnRequest {
   step: number;
   /** Epoch ms when the caller's words reached us; the answer's latency is measured from here. */
@@ -37,11 +49,15 @@ export type CallLifecycleJobData =
   | { kind: 'post-call'; callSid: string }
   | { kind: 'sweep-abandoned' };
 
+/** BullMQ rejects custom ids containing ':' (its key separator); parts are made safe here. */
+const safe = (part: string | number) => String(part).replace(/:/g, '_');
+
 /**
- * BullMQ job ids must not contain ':' (it is BullMQ's key separator), so ids are joined with '-'.
+ * Deterministic job ids: the same turn (or write) enqueued twice, by a retried webhook or two
+ * api instances, is one job. Parts are joined with '-' because ':' is not allowed.
  */
 export const JobIds = {
-  agentTurn: (callSid: string, step: number) => `turn-${callSid}-${step}`,
-  transcript: (callSid: string, key: string) => `tx-${callSid}-${key}`,
-  postCall: (callSid: string) => `postcall-${callSid}`,
+  agentTurn: (callSid: string, step: number) => `turn-${safe(callSid)}-${safe(step)}`,
+  transcript: (callSid: string, key: string) => `tx-${safe(callSid)}-${safe(key)}`,
+  postCall: (callSid: string) => `postcall-${safe(callSid)}`,
 } as const;

@@ -3,11 +3,20 @@ import type { Redis } from 'ioredis';
 import { REDIS, RedisKeys } from '#libs/redis';
 import type { AgentTurnJobResult } from './queue-names.js';
 
-/** What a worker tells the api about one turn while it runs. */
+/** Why a turn ended without an answer: the api cancelled it, its budget ran out, or the provider failed. */
+export type TurnFailureCode = 'cancelled' | 'budget' | 'provider';
+
+/**
+ * What a worker tells the api about one turn while it runs. `attempt` counts the starts of the
+ * job: after stalled-job recovery a second worker streams the turn again with a higher attempt,
+ * so a consumer that already spoke some tokens can tell the restart from a continuation.
+ * 'done' and 'failed' are published before the job settles: a subscriber has every event of
+ * the turn by the time AgentTurnQueue.waitFor returns.
+ */
 export type TurnEvent =
-  | { type: 'token'; text: string }
-  | { type: 'done'; result: AgentTurnJobResult }
-  | { type: 'failed'; message: string };
+  | { type: 'token'; text: string; attempt?: number }
+  | { type: 'done'; result: AgentTurnJobResult; attempt?: number }
+  | { type: 'failed'; message: string; code?: TurnFailureCode; attempt?: number };
 
 /** Worker side: publish a turn's tokens and end as they happen (Redis pub/sub, per call and turn). */
 @Injectable()

@@ -14,13 +14,17 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Postgres, Redis and at least one worker; 503 names what is down. */
+  /**
+   * Readiness: Postgres, Redis, at least one worker, and the agent-turn queue (waiting/active/
+   * failed counts, live workers; down when jobs wait with no worker alive). 503 names what is down.
+   */
   @Get('ready')
   async ready(@Res({ passthrough: true }) res: Response): Promise<Readiness> {
     const result = await this.health.readiness({
       postgres: () => this.health.postgres(),
       redis: () => this.health.redisPing(),
       worker: () => this.health.workers(),
+      queue: () => this.health.agentQueue(),
     });
     res.status(result.status === 'ok' ? 200 : 503);
     return result;

@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { AppConfig } from '#libs/config';
 import type { CallMode } from '#libs/database';
 import type { TwilioParams } from '#libs/telephony';
+import { MediaAnswerService } from '../media/media-answer.service.js';
 import { CallStatusService } from './call-status.service.js';
 import { SpeechCallService } from './speech-call.service.js';
 import { readIndex, readVoiceParams } from './twilio-params.js';
@@ -21,6 +22,7 @@ export class TwilioController {
     private readonly config: AppConfig,
     private readonly speech: SpeechCallService,
     private readonly status: CallStatusService,
+    private readonly media: MediaAnswerService,
   ) {}
 
   @Post('voice')
@@ -29,6 +31,7 @@ export class TwilioController {
   voice(@Body() body: TwilioParams, @Query('mode') mode?: string, @Query('agent') agent?: string): Promise<string> {
     const params = readVoiceParams(body);
     const requested = (MODES.has(mode as CallMode) ? mode : this.config.DEFAULT_CALL_MODE) as CallMode;
+    if (requested === 'stream' || requested === 'relay') return this.media.answer(params, requested, agent);
     return this.speech.answer(params, requested, agent);
   }
 

@@ -1,4 +1,5 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { MediaAnswerService } from '../media/media-answer.service.js';
 import { CallRecorder } from './call-recorder.js';
 import { CallStatusService } from './call-status.service.js';
 import { SpeechCallService } from './speech-call.service.js';
@@ -9,8 +10,8 @@ import { TwimlFallbackFilter } from './twiml-fallback.filter.js';
 
 @Module({
   controllers: [TwilioController],
-  providers: [SpeechCallService, CallStatusService, CallRecorder, TwilioSignatureGuard, TwimlFallbackFilter],
-  exports: [SpeechCallService],
+  providers: [SpeechCallService, CallStatusService, CallRecorder, TwilioSignatureGuard, TwimlFallbackFilter, MediaAnswerService],
+  exports: [SpeechCallService, CallRecorder],
 })
 export class TwilioModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,78 +1,95 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { AGENT_PROVIDER, AgentRegistry, type AgentProvider } from '#libs/agents';
+import { Inject, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { AGENT_PROVIDER, AgentRegistry, TurnBudgetExceededError, TurnCancelledError, abortReason, type AgentProvider } from '#libs/agents';
 import { AppConfig } from '#libs/config';
 import { HeartbeatService } from '#libs/health';
-import { QueueName, TurnEventsPublisher, type AgentTurnJobData, type AgentTurnJobResult } from '#libs/queues';
-import { REDIS, RedisKeys } from '#libs/redis';
+import { AGENT_TURN_WORKER_OPTIONS, QueueName, TurnEventsPublisher, type AgentTurnJobData, type AgentTurnJobResult, type TurnFailureCode } from '#libs/queues';
+import { TurnCancellations } from './turn-cancellations.js';
 
-/**
- * Runs one agent turn. The lock is short and stalled jobs are checked often, so a worker
- * killed mid-turn hands its job to another worker within ~3 s, inside the caller's wait.
- */
-@Processor(QueueName.AgentTurns, { lockDuration: 3000, stalledInterval: 1500, maxStalledCount: 1 })
-export class AgentTurnProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+/** A turn started with less of its budget left than this is not worth starting: the caller has the apology already. */
+const MIN_TURN_MS = 250;
+
+/** Runs one agent turn: streams its tokens to the api, ends on cancel or when the budget is spent. */
+@Processor(QueueName.AgentTurns, AGENT_TURN_WORKER_OPTIONS)
+export class AgentTurnProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AgentTurnProcessor.name);
-  private readonly running = new Map<string, AbortController>();
-  private subscriber?: Redis;
 
   constructor(
     @Inject(AGENT_PROVIDER) private readonly provider: AgentProvider,
     private readonly agents: AgentRegistry,
     private readonly config: AppConfig,
     private readonly heartbeat: HeartbeatService,
-    @Inject(REDIS) private readonly redis: Redis,
     private readonly events: TurnEventsPublisher,
+    private readonly cancellations: TurnCancellations,
   ) {
     super();
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.WORKER_CONCURRENCY;
-    // Cancels come over pub/sub: the api publishes the job id when the caller hangs up or the turn is abandoned.
-    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
-    this.subscriber.on('error', () => undefined);
-    this.subscriber.on('message', (_channel, jobId: string) => this.running.get(jobId)?.abort(new Error('cancelled')));
-    await this.subscriber.subscribe(RedisKeys.cancelChannel()).catch(() => undefined);
   }
 
   async process(job: Job<AgentTurnJobData>): Promise<AgentTurnJobResult> {
-    const agent = this.agents.get(job.data.agentName);
-    const controller = new AbortController();
-    const budget = setTimeout(() => controller.abort(new Error('turn budget exceeded')), agent.model.turnBudgetMs);
-    this.running.set(job.id!, controller);
+    const { callSid, step, receivedAt } = job.data;
+    const attempt = job.attemptsStarted;
+    const budgetMs = this.agents.get(job.data.agentName).model.turnBudgetMs;
+    // The budget counts from the caller's words, so a turn recovered from a dead worker gets what is left.
+    const deadline = Math.min(Number.isFinite(receivedAt) ? receivedAt + budgetMs : Infinity, Date.now() + budgetMs);
+    if (deadline - Date.now() < MIN_TURN_MS) {
+      await this.events.publish(callSid, step, { type: 'failed', message: 'turn budget spent before it started', code: 'budget', attempt });
+      throw new UnrecoverableError('turn budget spent before the turn started');
+    }
+
+    const controller = this.cancellations.begin(job.id!);
+    const budget = setTimeout(() => controller.abort(new TurnBudgetExceededError(budgetMs)), deadline - Date.now());
     const started = performance.now();
-    const { callSid, step } = job.data;
     try {
-      const decision = await this.provider.respond(job.data, controller.signal, (text) => {
-        if (!controller.signal.aborted) void this.events.publish(callSid, step, { type: 'token', text });
+      const decision = await this.provider.respond({ ...job.data, deadline }, controller.signal, (text) => {
+        if (!controller.signal.aborted) void this.events.publish(callSid, step, { type: 'token', text, attempt });
       });
+      controller.signal.throwIfAborted(); // a provider that finished anyway after a cancel still ends as cancelled
       const result: AgentTurnJobResult = {
         decision,
         provider: this.provider.name,
         providerMs: Math.round(performance.now() - started),
         worker: this.heartbeat.workerId,
       };
-      void this.events.publish(callSid, step, { type: 'done', result });
+      // Awaited: the tokens and 'done' reach subscribers before the job's completion is visible.
+      await this.events.publish(callSid, step, { type: 'done', result, attempt });
+      this.logger.debug({ callSid, step, attempt, providerMs: result.providerMs, action: decision.action }, 'agent turn done');
       return result;
     } catch (err) {
-      void this.events.publish(callSid, step, { type: 'failed', message: (err as Error).message });
-      throw err;
+      const error = controller.signal.aborted ? abortReason(controller.signal) : (err as Error);
+      const code = failureCode(error);
+      await this.events.publish(callSid, step, { type: 'failed', message: error.message, code, attempt });
+      // The provider already retried what was worth retrying within the budget; another job attempt could only be late.
+      throw new UnrecoverableError(`${code}: ${error.message}`);
     } finally {
       clearTimeout(budget);
-      this.running.delete(job.id!);
+      this.cancellations.end(job.id!);
     }
   }
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<AgentTurnJobData> | undefined, err: Error): void {
-    this.logger.warn({ callSid: job?.data.callSid, step: job?.data.step, err: err.message }, 'agent turn failed');
+    const level = err.message.startsWith('cancelled') ? 'debug' : 'warn';
+    this.logger[level]({ callSid: job?.data.callSid, step: job?.data.step, err: err.message }, 'agent turn failed');
   }
 
-  async onModuleDestroy(): Promise<void> {
-    for (const controller of this.running.values()) controller.abort(new Error('worker shutting down'));
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  @OnWorkerEvent('stalled')
+  onStalled(jobId: string): void {
+    this.logger.warn({ jobId }, 'agent turn stalled (its worker died or froze): handed to another worker');
   }
+
+  /** Lets running turns finish (bounded by their budgets) before Redis closes; boundShutdown caps the wait. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.close();
+  }
+}
+
+function failureCode(error: Error): TurnFailureCode {
+  if (error instanceof TurnCancelledError) return 'cancelled';
+  if (error instanceof TurnBudgetExceededError) return 'budget';
+  return 'provider';
 }

@@ -2,6 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AGENT_PROVIDER, type AgentProvider } from '#libs/agents';
 import { AppConfig } from '#libs/config';
 import { CallsRepository } from '#libs/database';
 import { CallLifecycleQueue, QueueName, type CallLifecycleJobData } from '#libs/queues';
@@ -18,6 +19,7 @@ export class CallLifecycleProcessor extends WorkerHost implements OnApplicationB
     private readonly lifecycle: CallLifecycleQueue,
     private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(AGENT_PROVIDER) private readonly provider: AgentProvider,
   ) {
     super();
   }
@@ -35,7 +37,18 @@ export class CallLifecycleProcessor extends WorkerHost implements OnApplicationB
   private async postCall(callSid: string): Promise<void> {
     const call = await this.calls.findWithTranscript(callSid);
     if (!call) throw new Error(`call ${callSid} is not stored yet`); // retried: its rows may still be queued
-    await this.calls.saveOutcome(callSid, summarizeCall(call.status, call.turns));
+    const outcome = summarizeCall(call.status, call.turns);
+    // Disposition and intent stay rule-based (they are facts of the transcript); a model, when
+    // configured, only writes the prose. Its failure must not fail (and retry) the job.
+    if (this.provider.summarize && call.turns.some((t) => t.speaker === 'caller')) {
+      outcome.summary = await this.provider
+        .summarize({ callSid, agentName: call.agentName, turns: call.turns }, AbortSignal.timeout(20_000))
+        .catch((err: Error) => {
+          this.logger.warn({ callSid, err: err.message }, 'model summary failed: keeping the extractive one');
+          return outcome.summary;
+        });
+    }
+    await this.calls.saveOutcome(callSid, outcome);
   }
 
   /** A call still open in Postgres, with no live session left in Redis, was abandoned. */

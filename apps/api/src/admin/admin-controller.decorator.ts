@@ -1,0 +1,31 @@
+import { applyDecorators, Controller, UseFilters, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { AdminExceptionFilter } from './admin-exception.filter.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { RateLimitGuard } from './auth/rate-limit.guard.js';
+
+/** Rejects unknown fields and converts query strings to the DTO's types; errors name the field. */
+export const adminValidationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  validationError: { target: false, value: false },
+});
+
+/**
+ * Every admin controller is declared with this, so none can miss authentication, scopes, the
+ * rate limit, validation or the error filter. (A test also enumerates the routes.)
+ */
+export function AdminController(path: string, tag: string): ClassDecorator {
+  return applyDecorators(
+    Controller(`admin/${path}`.replace(/\/$/, '')),
+    ApiTags(tag),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'No key, an unknown key or a revoked key.' }),
+    ApiForbiddenResponse({ description: 'The key lacks the scope this route needs.' }),
+    ApiTooManyRequestsResponse({ description: 'Rate limit of the key exceeded; see Retry-After.' }),
+    UseGuards(ApiKeyGuard, RateLimitGuard),
+    UsePipes(adminValidationPipe),
+    UseFilters(AdminExceptionFilter),
+  );
+}

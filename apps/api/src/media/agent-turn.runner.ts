@@ -1,0 +1,125 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { AgentInput } from '#libs/agents';
+import { AppConfig } from '#libs/config';
+import { AgentTurnQueue, TurnEventsSubscriber, type AgentTurnJobResult, type TurnEvent } from '#libs/queues';
+import type { CallSession } from '#libs/sessions';
+
+/** What a running turn reports, at most one of `done`/`failed`, never after `cancel()`. */
+export interface TurnListener {
+  token(text: string): void;
+  done(result: AgentTurnJobResult): void;
+  failed(reason: string): void;
+}
+
+/** One agent turn in flight on the worker. */
+export class RunningTurn {
+  private settled = false;
+  private attempt?: number;
+  private timer?: NodeJS.Timeout;
+  private unsubscribe?: () => Promise<void>;
+  jobId?: string;
+
+  constructor(
+    readonly step: number,
+    private readonly queue: AgentTurnQueue,
+    private readonly listener: TurnListener,
+  ) {}
+
+  get active(): boolean {
+    return !this.settled;
+  }
+
+  /** @internal */
+  bind(unsubscribe: () => Promise<void>, timer: NodeJS.Timeout): void {
+    this.unsubscribe = unsubscribe;
+    this.timer = timer;
+    if (this.settled) this.release();
+  }
+
+  /** @internal */
+  deliver(event: TurnEvent): void {
+    if (this.settled) return;
+    if (event.type === 'token') {
+      // After stalled-job recovery a second worker streams the turn again from the start: once
+      // tokens of one attempt were spoken, a later attempt's tokens would repeat them.
+      const attempt = event.attempt ?? 1;
+      if (this.attempt !== undefined && attempt !== this.attempt) return;
+      this.attempt = attempt;
+      return this.listener.token(event.text);
+    }
+    this.settled = true;
+    this.release();
+    if (event.type === 'done') this.listener.done(event.result);
+    else this.listener.failed(event.message);
+  }
+
+  /** Stops listening and asks the worker to abort (the orchestration service's cancel path). */
+  cancel(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.release();
+    if (this.jobId) void this.queue.cancel(this.jobId);
+  }
+
+  /** Gives up on the turn (cancelling it on the worker) and reports `reason` as its failure. */
+  abandon(reason: string): void {
+    if (this.settled) return;
+    this.cancel();
+    this.listener.failed(reason);
+  }
+
+  private release(): void {
+    clearTimeout(this.timer);
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = undefined;
+    void unsubscribe?.().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs agent turns for the media modes: subscribe to the turn's token stream first (pub/sub
+ * does not replay), then enqueue. Each turn takes the session's next step, so its job id
+ * never collides with an earlier turn's (finished jobs are kept for an hour).
+ */
+@Injectable()
+export class AgentTurnRunner {
+  private readonly logger = new Logger(AgentTurnRunner.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly queue: AgentTurnQueue,
+    private readonly events: TurnEventsSubscriber,
+  ) {}
+
+  async start(session: CallSession, input: AgentInput, listener: TurnListener): Promise<RunningTurn> {
+    const step = session.step++;
+    const turn = new RunningTurn(step, this.queue, listener);
+    const receivedAt = Date.now();
+    try {
+      const unsubscribe = await this.events.subscribe(session.callSid, step, (event) => turn.deliver(event));
+      const timer = setTimeout(() => void this.expire(turn), this.config.TURN_CEILING_MS);
+      turn.bind(unsubscribe, timer);
+      turn.jobId = await this.queue.enqueue({
+        callSid: session.callSid,
+        step,
+        agentName: session.agentName,
+        input,
+        history: [...session.history],
+        state: session.agent,
+        receivedAt,
+      });
+    } catch (err) {
+      this.logger.error({ callSid: session.callSid, step, err: (err as Error).message }, 'could not start the agent turn');
+      turn.deliver({ type: 'failed', message: 'agent turn could not be queued' });
+    }
+    return turn;
+  }
+
+  /** No `done` arrived in time (a lost pub/sub message, or a stuck worker): ask the queue once, then give up. */
+  private async expire(turn: RunningTurn): Promise<void> {
+    if (!turn.active || !turn.jobId) return;
+    const outcome = await this.queue.waitFor(turn.jobId, 200);
+    if (outcome.state === 'done') return turn.deliver({ type: 'done', result: outcome.result });
+    turn.abandon('agent turn exceeded the ceiling');
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import type { AgentConfig } from '#libs/agents';
+import type { AppConfig } from '#libs/config';
+import type { SpeechRecognizer, SpeechSynthesizer } from '#libs/media';
+import type { CallSession } from '#libs/sessions';
+import { CallWrite, type CallRecorder } from '../twilio/call-recorder.js';
+import type { AgentTurnRunner } from './agent-turn.runner.js';
+import type { CallControl } from './call-control.js';
+import { StreamCall } from './stream-call.js';
+import type { StreamSocket } from './stream-socket.js';
+
+const config = {
+  MEDIA_VAD_THRESHOLD_DB: -45, MEDIA_MIN_SPEECH_MS: 200, MEDIA_END_OF_TURN_MS: 600, MEDIA_PACING_LEAD_MS: 200,
+  MEDIA_MAX_QUEUED_AUDIO_MS: 60_000, MEDIA_MAX_UTTERANCE_MS: 15_000, SPEECH_CONFIDENCE_THRESHOLD: 0.5,
+} as AppConfig;
+
+const agent = { name: 'default', greeting: 'One. Two. Three.', voice: 'x', language: 'en-US', departments: [], faq: [] } as unknown as AgentConfig;
+
+/** TTS whose sentences resolve when the test says so: 100 ms of audio each. */
+function manualTts() {
+  const pending: (() => void)[] = [];
+  const tts: SpeechSynthesizer = {
+    name: 'manual',
+    synthesize: (_text, _voice, signal) =>
+      new Promise((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+        pending.push(() => resolve(Buffer.alloc(800, 0x7e)));
+      }),
+  };
+  return { tts, release: async () => (pending.shift()?.(), await new Promise((r) => setImmediate(r))) };
+}
+
+function setup() {
+  const out: string[] = [];
+  const socket = {
+    streamSid: 'MZ' + '1'.repeat(32), sent: 0, dropped: 0,
+    sendMedia: () => out.push('media'), sendMark: (n: string) => out.push(`mark:${n}`), sendClear: () => out.push('clear'), close: () => undefined,
+  } as unknown as StreamSocket;
+  const commits: CallWrite[] = [];
+  const recorder = { begin: (s: CallSession) => new CallWrite(s), commit: async (_s: CallSession, _k: string, w: CallWrite) => void commits.push(w) } as unknown as CallRecorder;
+  const { tts, release } = manualTts();
+  const stt: SpeechRecognizer = { name: 'fake', recognize: async () => ({ text: '', confidence: 0 }) };
+  const session = { callSid: 'CA' + '2'.repeat(32), step: 1, seq: 0, history: [], agent: {}, callerTurns: 0, agentName: 'default' } as unknown as CallSession;
+  const call = new StreamCall(
+    {
+      config, recorder, tts, stt,
+      runner: { start: jest.fn() } as unknown as AgentTurnRunner,
+      control: { act: jest.fn() } as unknown as CallControl,
+      persist: async () => undefined,
+      released: () => undefined,
+    },
+    socket, session, agent,
+  );
+  let t = 0;
+  const speak = (ms: number, loud = true) => {
+    for (let i = 0; i < ms / 20; i++, t += 20) call.onAudio(Buffer.alloc(160, loud ? 0x10 : 0xff), t);
+  };
+  const turns = () => commits.flatMap((w) => w.turns);
+  return { call, out, release, speak, turns };
+}
+
+describe('StreamCall barge-in', () => {
+  it('clears at once, keeps only the sentences whose marks came back, and sends nothing of the answer after', async () => {
+    const { call, out, release, speak, turns } = setup();
+    call.begin();
+    await release(); // "One." synthesised and paced out with its mark
+    await release(); // "Two."
+    expect(out.filter((x) => x.startsWith('mark'))).toEqual(['mark:a1.0', 'mark:a1.1']);
+    call.onMark('a1.0'); // "One." has played; "Two." is still in Twilio's buffer
+
+    speak(200, false);
+    speak(220); // 200 ms of speech confirms the barge-in
+    expect(out.at(-1)).toBe('clear');
+    const clearedAt = out.length;
+
+    call.onMark('a1.1'); // Twilio returns the pending mark on clear: it was not heard
+    await release(); // "Three." finishes synthesising after the interruption
+    expect(out.length).toBe(clearedAt); // no frame, no mark of the old answer after `clear`
+
+    const greeting = turns().find((t) => t.action === 'greeting')!;
+    expect(greeting).toMatchObject({ text: 'One.', interrupted: true });
+    await call.close('stop');
+  });
+
+  it('sends `clear` even when all audio was already handed to Twilio', async () => {
+    const { call, out, release, speak } = setup();
+    call.begin();
+    for (let i = 0; i < 3; i++) await release();
+    await new Promise((r) => setTimeout(r, 400)); // our queue drains; Twilio is still playing
+    expect(out.filter((x) => x === 'media').length).toBe(15);
+    speak(240);
+    expect(out.at(-1)).toBe('clear');
+    await call.close('stop');
+  });
+});

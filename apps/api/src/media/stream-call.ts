@@ -1,0 +1,333 @@
+import { Logger } from '@nestjs/common';
+import type { AgentConfig, AgentDecision, AgentInput } from '#libs/agents';
+import type { AppConfig } from '#libs/config';
+import { AudioRing, EnergyVad, FramePacer, FRAME_MS, mulawLevelDb, type SpeechRecognizer, type SpeechSynthesizer, type VadEvent } from '#libs/media';
+import type { AgentTurnJobResult } from '#libs/queues';
+import { appendHistory, type CallSession } from '#libs/sessions';
+import type { CallRecorder } from '../twilio/call-recorder.js';
+import type { AgentTurnRunner, RunningTurn } from './agent-turn.runner.js';
+import { agentGrammar } from './agent-grammar.js';
+import type { CallControl } from './call-control.js';
+import { SpokenAnswer } from './spoken-answer.js';
+import type { StreamSocket } from './stream-socket.js';
+
+const APOLOGY = "I'm sorry, I couldn't look that up just now. Could you say that again?";
+/** Audio kept from before speech is confirmed, so the recogniser hears the first word. */
+const PREROLL_MS = 500;
+
+/** What a stream call needs from the app (one bundle, shared by every call of the process). */
+export interface StreamCallDeps {
+  config: AppConfig;
+  recorder: CallRecorder;
+  runner: AgentTurnRunner;
+  control: CallControl;
+  stt: SpeechRecognizer;
+  tts: SpeechSynthesizer;
+  persist(session: CallSession): Promise<void>;
+  /** Called once when the call is finished with (stop, close, or replaced). */
+  released(call: StreamCall, reason: string): void;
+}
+
+export type StreamState = 'listening' | 'user' | 'thinking' | 'speaking' | 'closed';
+
+interface AnswerRecord {
+  answer: SpokenAnswer;
+  /** The stored agent turn (text filled in when the answer settles). */
+  turn?: RunningTurn;
+  decision?: AgentDecision;
+  latencyMs?: number;
+  greeting: boolean;
+  receivedAt: number;
+}
+
+/**
+ * One call on a media stream, owned by one socket at a time: inbound audio → VAD → STT →
+ * agent turn → TTS → paced audio out, with barge-in. Every transition bumps `generation`;
+ * anything that arrives for an older generation (tokens, TTS audio, marks) is dropped.
+ */
+export class StreamCall {
+  private readonly logger = new Logger('StreamCall');
+  state: StreamState = 'listening';
+  private generation = 0;
+  private readonly vad: EnergyVad;
+  private readonly preroll: AudioRing;
+  private readonly utterance: AudioRing;
+  readonly pacer: FramePacer;
+  private current?: AnswerRecord;
+  private lastTimestamp = -1;
+  private recognition?: AbortController;
+  private watchdog?: NodeJS.Timeout;
+  private pendingWrites = new Set<Promise<void>>();
+  private eventCounter = 0;
+  framesIn = 0;
+
+  constructor(
+    private readonly deps: StreamCallDeps,
+    readonly socket: StreamSocket,
+    readonly session: CallSession,
+    private readonly agent: AgentConfig,
+  ) {
+    const c = deps.config;
+    this.vad = new EnergyVad({ thresholdDb: c.MEDIA_VAD_THRESHOLD_DB, minSpeechMs: c.MEDIA_MIN_SPEECH_MS, endSilenceMs: c.MEDIA_END_OF_TURN_MS });
+    // 8 bytes per ms of 8 kHz μ-law.
+    this.preroll = new AudioRing((PREROLL_MS + c.MEDIA_MIN_SPEECH_MS) * 8);
+    this.utterance = new AudioRing(c.MEDIA_MAX_UTTERANCE_MS * 8);
+    this.pacer = new FramePacer(socket, { leadMs: c.MEDIA_PACING_LEAD_MS, maxQueuedFrames: Math.ceil(c.MEDIA_MAX_QUEUED_AUDIO_MS / FRAME_MS) });
+  }
+
+  get callSid(): string {
+    return this.session.callSid;
+  }
+
+  /** The stream is bound: greet on the first stream of the call. */
+  begin(): void {
+    if (this.session.seq === 0) this.speakGreeting();
+  }
+
+  /**
+   * One inbound frame (base64-decoded and size-checked). `frame` may be a scratch buffer reused
+   * for the next message: it is copied, never kept.
+   */
+  onAudio(frame: Buffer, timestampMs: number | undefined): void {
+    if (this.state === 'closed') return;
+    this.framesIn++;
+    const at = timestampMs ?? (this.lastTimestamp < 0 ? 0 : this.lastTimestamp + FRAME_MS);
+    // Twilio leaves gaps in `timestamp` when packets are lost: count them as silence.
+    if (this.lastTimestamp >= 0 && at - this.lastTimestamp > 3 * FRAME_MS) {
+      const event = this.vad.addSilence(Math.min(at - this.lastTimestamp - FRAME_MS, 10_000), at);
+      if (event) this.onVad(event);
+    }
+    this.lastTimestamp = Math.max(this.lastTimestamp, at);
+    if (this.vad.state === 'speech') {
+      this.utterance.write(frame);
+      this.watchdog?.refresh();
+    } else {
+      this.preroll.write(frame);
+    }
+    const event = this.vad.push(mulawLevelDb(frame), at);
+    if (event) this.onVad(event);
+  }
+
+  /** Twilio echoed a mark: the audio before it has played. */
+  onMark(name: string): void {
+    const match = /^a(\d+)\.(\d+)$/.exec(name);
+    if (!match || !this.current || Number(match[1]) !== this.current.answer.generation) return; // stale or cleared
+    this.current.answer.onMark(Number(match[2]));
+  }
+
+  onDtmf(digit: string): void {
+    if (this.state === 'closed') return;
+    this.interrupt('dtmf');
+    const write = this.deps.recorder.begin(this.session);
+    write.event('dtmf', `dtmf:${this.session.step}:${++this.eventCounter}`, { digit });
+    write.turn({ speaker: 'caller', text: `[pressed ${digit}]`, action: 'dtmf' });
+    this.commit(write, `dtmf-${this.session.seq}`);
+    appendHistory(this.session, { role: 'caller', text: `pressed ${digit}` });
+    this.session.callerTurns += 1;
+    void this.respond({ kind: 'dtmf', text: digit }, Date.now());
+  }
+
+  /**
+   * Ends the call's pipeline: every timer, child process, queue and subscription is released
+   * and the transcript flushed. Idempotent (stop, close and replacement race).
+   */
+  async close(reason: 'stop' | 'closed' | 'replaced' | 'shutdown'): Promise<void> {
+    if (this.state === 'closed') return;
+    const current = this.current;
+    this.current = undefined;
+    if (current) this.settle(current, true);
+    this.state = 'closed';
+    this.generation++;
+    clearTimeout(this.watchdog);
+    this.recognition?.abort();
+    this.pacer.dispose();
+    this.preroll.clear(true);
+    this.utterance.clear(true);
+    const write = this.deps.recorder.begin(this.session);
+    write.event('stream_end', `stream_end:${this.socket.streamSid}`, {
+      reason,
+      framesIn: this.framesIn,
+      framesOut: this.socket.sent,
+      droppedOut: this.pacer.dropped + this.socket.dropped,
+      droppedInMs: this.utterance.dropped / 8,
+    });
+    this.commit(write, `end-${this.socket.streamSid}`);
+    await Promise.allSettled([...this.pendingWrites]);
+    this.deps.released(this, reason);
+  }
+
+  private onVad(event: VadEvent): void {
+    if (event.type === 'speech-start') {
+      // The confirmed speech began `minSpeech` ago: keep it (and a little before) for the recogniser.
+      this.utterance.write(this.preroll.read());
+      this.preroll.clear();
+      if (this.current) this.interrupt('speech', event);
+      this.state = 'user';
+      this.watchdog ??= setTimeout(() => this.onStall(), this.deps.config.MEDIA_END_OF_TURN_MS + 200);
+      this.watchdog.refresh();
+      return;
+    }
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    const audio = this.utterance.read();
+    this.utterance.clear(true); // a quiet call should not keep 15 s of buffer around
+    void this.recognize(audio, Date.now());
+  }
+
+  /** Frames stopped arriving mid-utterance: end the turn by the clock, not by frames. */
+  private onStall(): void {
+    this.watchdog = undefined;
+    if (this.state === 'closed') return;
+    const event = this.vad.addSilence(this.deps.config.MEDIA_END_OF_TURN_MS, this.lastTimestamp + this.deps.config.MEDIA_END_OF_TURN_MS);
+    if (event) this.onVad(event);
+  }
+
+  /**
+   * Barge-in: `clear` first (also when our own queue is already empty — Twilio may still be
+   * playing up to the lead), then drop the answer's queued audio, kill its TTS, cancel its turn
+   * on the worker, and store it cut to the sentences whose marks came back.
+   */
+  private interrupt(cause: 'speech' | 'dtmf', event?: Extract<VadEvent, { type: 'speech-start' }>): void {
+    const current = this.current;
+    if (!current) return;
+    this.socket.sendClear();
+    this.current = undefined;
+    this.generation++;
+    const dropped = this.pacer.clear();
+    this.settle(current, true);
+    const write = this.deps.recorder.begin(this.session);
+    write.event('barge_in', `barge_in:${current.answer.generation}:${++this.eventCounter}`, {
+      cause,
+      heardChars: current.answer.heardText().length,
+      droppedFrames: dropped,
+      onsetMs: event?.onsetMs,
+    });
+    this.commit(write, `barge-${current.answer.generation}-${this.eventCounter}`);
+  }
+
+  private async recognize(audio: Buffer, receivedAt: number): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'thinking';
+    this.recognition?.abort();
+    const controller = new AbortController();
+    this.recognition = controller;
+    const generation = this.generation;
+    let result;
+    try {
+      result = await this.deps.stt.recognize(audio, { language: this.agent.language, grammar: agentGrammar(this.agent) }, controller.signal);
+    } catch (err) {
+      if (controller.signal.aborted || (this.state as StreamState) === 'closed') return;
+      this.logger.warn({ callSid: this.callSid, err: (err as Error).message }, 'speech recognition failed');
+      result = { text: '', confidence: 0 };
+    } finally {
+      if (this.recognition === controller) this.recognition = undefined;
+    }
+    if ((this.state as StreamState) === 'closed' || generation !== this.generation) return;
+    const write = this.deps.recorder.begin(this.session);
+    if (!result.text || result.confidence < this.deps.config.SPEECH_CONFIDENCE_THRESHOLD) {
+      write.event(result.text ? 'low_confidence' : 'no_input', `miss:${this.session.step}:${++this.eventCounter}`, { text: result.text, confidence: result.confidence, audioMs: audio.length / 8 });
+      this.commit(write, `miss-${this.session.step}-${this.eventCounter}`);
+      if (this.state === 'thinking') this.state = 'listening';
+      return;
+    }
+    write.turn({ speaker: 'caller', text: result.text, confidence: result.confidence });
+    this.commit(write, `caller-${this.session.seq}`);
+    appendHistory(this.session, { role: 'caller', text: result.text });
+    this.session.callerTurns += 1;
+    await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt);
+  }
+
+  private speakGreeting(): void {
+    const record = this.newAnswer(true, Date.now());
+    record.answer.pushText(this.agent.greeting);
+    record.answer.endText();
+  }
+
+  private async respond(input: AgentInput, receivedAt: number): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.current) this.interrupt('speech');
+    const record = this.newAnswer(false, receivedAt);
+    this.state = 'thinking';
+    record.turn = await this.deps.runner.start(this.session, input, {
+      token: (text) => {
+        if (this.current === record) record.answer.pushText(text);
+      },
+      done: (result: AgentTurnJobResult) => {
+        if (this.current !== record) return;
+        record.decision = result.decision;
+        record.latencyMs = Date.now() - receivedAt;
+        record.answer.endText(result.decision.say);
+      },
+      failed: (reason) => {
+        if (this.current !== record) return;
+        this.logger.warn({ callSid: this.callSid, reason }, 'agent turn failed: apologising');
+        const write = this.deps.recorder.begin(this.session);
+        write.event('error', `turn:${record.turn?.step ?? this.session.step}`, { message: reason.slice(0, 300) });
+        this.commit(write, `error-${record.turn?.step ?? this.session.step}`);
+        record.decision = { say: APOLOGY, action: 'say', intent: 'error', state: this.session.agent };
+        record.answer.pushText(` ${APOLOGY}`);
+        record.answer.endText();
+      },
+    });
+    if (this.current !== record) record.turn.cancel(); // interrupted while the turn was being queued
+  }
+
+  private newAnswer(greeting: boolean, receivedAt: number): AnswerRecord {
+    const generation = ++this.generation;
+    const answer = new SpokenAnswer(
+      generation,
+      this.deps.tts,
+      { language: this.agent.language, voice: this.agent.voice },
+      this.pacer,
+      this.logger,
+      (done) => {
+        if (this.current?.answer !== done) return;
+        this.current = undefined;
+        this.settle(record, false);
+        if (this.state === 'speaking' || this.state === 'thinking') this.state = 'listening';
+      },
+      (speaking) => {
+        if (this.current?.answer === speaking && this.state !== 'user') this.state = 'speaking';
+      },
+    );
+    const record: AnswerRecord = { answer, greeting, receivedAt };
+    this.current = record;
+    return record;
+  }
+
+  /** Stores the answer (cut to what was heard when interrupted) and carries out its action. */
+  private settle(record: AnswerRecord, interrupted: boolean): void {
+    record.answer.stop();
+    record.turn?.cancel();
+    const text = interrupted ? record.answer.heardText() : record.answer.fullText;
+    const decision = record.decision;
+    const write = this.deps.recorder.begin(this.session);
+    if (!record.greeting) for (const tool of decision?.tools ?? []) write.turn({ speaker: 'tool', text: tool.result ?? '', action: tool.name, data: { args: tool.args } });
+    if (text || interrupted) {
+      write.turn({
+        speaker: 'agent',
+        text,
+        interrupted: interrupted || undefined,
+        latencyMs: record.latencyMs,
+        action: record.greeting ? 'greeting' : decision?.action,
+        data: record.greeting ? undefined : { intent: decision?.intent, department: decision?.department, transferTo: decision?.transferTo, planned: interrupted ? record.answer.fullText : undefined },
+      });
+    }
+    if (text) appendHistory(this.session, { role: 'agent', text });
+    if (decision && !record.greeting) this.session.agent = decision.state;
+    this.commit(write, `agent-${this.session.seq}`);
+    if (!interrupted && decision && (decision.action === 'transfer' || decision.action === 'hangup')) {
+      void this.deps.control.act(this.session, decision, this.agent);
+    }
+  }
+
+  private commit(write: ReturnType<CallRecorder['begin']>, key: string): void {
+    if (!write.turns.length && !write.events.length) return;
+    const done = this.deps.recorder
+      .commit(this.session, `m-${key}`, write)
+      .then(() => this.deps.persist(this.session))
+      .catch((err: Error) => this.logger.error({ callSid: this.callSid, err: err.message }, 'transcript write failed'))
+      .finally(() => this.pendingWrites.delete(done));
+    this.pendingWrites.add(done);
+  }
+}

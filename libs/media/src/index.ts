@@ -1,0 +1,15 @@
+export { MULAW_TO_PCM, MULAW_SILENCE, encodeSample, mulawToPcm16, pcm16ToMulaw, mulawLevelDb } from './mulaw.js';
+export { pcm16ToWav, upsample2x } from './wav.js';
+export { BoundedQueue } from './bounded-queue.js';
+export { AudioRing } from './audio-ring.js';
+export { EnergyVad, type VadOptions, type VadEvent, type VadState } from './energy-vad.js';
+export { SentenceChunker } from './sentence-chunker.js';
+export { FramePacer, PacingClock, FRAME_BYTES, FRAME_MS, type PacerSink, type PacerOptions } from './frame-pacer.js';
+export {
+  SpeechProviderError, type SpeechRecognizer, type SpeechSynthesizer, type SynthesisVoice, type Transcript,
+  type RecognitionContext, type SpeechGrammar,
+} from './speech.types.js';
+export { runProcess, liveChildProcesses, type RunOptions } from './child-process.js';
+export { buildJsgf, grammarWords } from './jsgf-grammar.js';
+export { PocketsphinxRecognizer, type PocketsphinxOptions } from './pocketsphinx-recognizer.js';
+export { EspeakSynthesizer, type EspeakOptions } from './espeak-synthesizer.js';
