@@ -4,7 +4,7 @@ import type { AppConfig } from '#libs/config';
 import type { SpeechRecognizer, SpeechSynthesizer } from '#libs/media';
 import type { CallSession } from '#libs/sessions';
 import { CallWrite, type CallRecorder } from '../twilio/call-recorder.js';
-import type { AgentTurnRunner } from './agent-turn.runner.js';
+import type { AgentTurnRunner, TurnListener } from './agent-turn.runner.js';
 import type { CallControl } from './call-control.js';
 import { StreamCall } from './stream-call.js';
 import type { StreamSocket } from './stream-socket.js';
@@ -23,14 +23,18 @@ function manualTts() {
     name: 'manual',
     synthesize: (_text, _voice, signal) =>
       new Promise((resolve, reject) => {
-        signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
-        pending.push(() => resolve(Buffer.alloc(800, 0x7e)));
+        const done = () => resolve(Buffer.alloc(800, 0x7e));
+        pending.push(done);
+        signal.addEventListener('abort', () => {
+          pending.splice(pending.indexOf(done), 1); // a killed synthesis never completes
+          reject(new DOMException('aborted', 'AbortError'));
+        });
       }),
   };
   return { tts, release: async () => (pending.shift()?.(), await new Promise((r) => setImmediate(r))) };
 }
 
-function setup() {
+function setup(heard = '') {
   const out: string[] = [];
   const socket = {
     streamSid: 'MZ' + '1'.repeat(32), sent: 0, dropped: 0,
@@ -39,12 +43,16 @@ function setup() {
   const commits: CallWrite[] = [];
   const recorder = { begin: (s: CallSession) => new CallWrite(s), commit: async (_s: CallSession, _k: string, w: CallWrite) => void commits.push(w) } as unknown as CallRecorder;
   const { tts, release } = manualTts();
-  const stt: SpeechRecognizer = { name: 'fake', recognize: async () => ({ text: '', confidence: 0 }) };
+  const stt: SpeechRecognizer = { name: 'fake', recognize: async () => ({ text: heard, confidence: heard ? 0.9 : 0 }) };
+  const turn = { step: 1, cancel: jest.fn(), listener: undefined as undefined | TurnListener };
+  const runner = {
+    start: jest.fn(async (_s: CallSession, _i: unknown, listener: TurnListener) => ((turn.listener = listener), turn)),
+  } as unknown as AgentTurnRunner;
   const session = { callSid: 'CA' + '2'.repeat(32), step: 1, seq: 0, history: [], agent: {}, callerTurns: 0, agentName: 'default' } as unknown as CallSession;
   const call = new StreamCall(
     {
       config, recorder, tts, stt,
-      runner: { start: jest.fn() } as unknown as AgentTurnRunner,
+      runner,
       control: { act: jest.fn() } as unknown as CallControl,
       persist: async () => undefined,
       released: () => undefined,
@@ -56,7 +64,7 @@ function setup() {
     for (let i = 0; i < ms / 20; i++, t += 20) call.onAudio(Buffer.alloc(160, loud ? 0x10 : 0xff), t);
   };
   const turns = () => commits.flatMap((w) => w.turns);
-  return { call, out, release, speak, turns };
+  return { call, out, release, speak, turns, turn, runner };
 }
 
 describe('StreamCall barge-in', () => {
@@ -74,7 +82,8 @@ describe('StreamCall barge-in', () => {
     const clearedAt = out.length;
 
     call.onMark('a1.1'); // Twilio returns the pending mark on clear: it was not heard
-    await release(); // "Three." finishes synthesising after the interruption
+    await release(); // nothing left: "Three." was being synthesised and its process was killed
+    await new Promise((r) => setTimeout(r, 50));
     expect(out.length).toBe(clearedAt); // no frame, no mark of the old answer after `clear`
 
     const greeting = turns().find((t) => t.action === 'greeting')!;
@@ -90,6 +99,28 @@ describe('StreamCall barge-in', () => {
     expect(out.filter((x) => x === 'media').length).toBe(15);
     speak(240);
     expect(out.at(-1)).toBe('clear');
+    await call.close('stop');
+  });
+
+  it('cancels the in-flight agent turn and stores the answer cut at the played mark', async () => {
+    const { call, out, release, speak, turns, turn } = setup('i need help with my bill');
+    call.begin();
+    speak(300); // the caller talks over the greeting before any of it was synthesised
+    expect(out).toEqual(['clear']);
+    speak(700, false); // end of turn: recognised, the agent turn starts
+    await new Promise((r) => setImmediate(r));
+    expect(turn.listener).toBeDefined();
+    turn.listener!.token("You're through to billing. ");
+    turn.listener!.token('What would you like to know? ');
+    await release(); // first sentence synthesised and sent, with mark a3.0
+    const mark = out.filter((x) => x.startsWith('mark:')).at(-1)!.slice(5);
+    call.onMark(mark);
+    speak(240); // barge-in while the turn is still streaming
+    expect(out.at(-1)).toBe('clear');
+    expect(turn.cancel).toHaveBeenCalled();
+    const answer = turns().filter((t) => t.speaker === 'agent').at(-1)!;
+    expect(answer).toMatchObject({ text: "You're through to billing.", interrupted: true });
+    expect(turns().find((t) => t.speaker === 'caller')).toMatchObject({ text: 'i need help with my bill' });
     await call.close('stop');
   });
 });
