@@ -3,8 +3,10 @@
  * real api (+ 1 worker, Redis, Postgres, local agent) against a bare Express handler returning
  * the same TwiML, measured in the same run (the machine is shared and noisy: compare ratios).
  *
- * Two loads per target: a fixed 200 requests/s (latency at the target rate) and an open
- * throttle (maximum throughput). Every request is a distinct call or a distinct turn.
+ * Two loads per target: a fixed 200 requests/s, sent open-loop at even 5 ms intervals with
+ * latency measured from each request's scheduled time (no coordinated omission; autocannon's
+ * rate limit sends in bursts, which measures the bursts), and autocannon with an open throttle
+ * (maximum throughput). Every request is a distinct call or a distinct turn.
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -65,15 +67,59 @@ async function openCalls(target: Target, n: number): Promise<string[]> {
   return sids;
 }
 
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Open loop at a fixed rate: one request every 1000/rate ms, whatever the answers do. */
+async function openLoop(target: Target, route: 'voice' | 'gather', rate: number): Promise<Row> {
+  const total = rate * DURATION;
+  const calls = route === 'gather' ? await openCalls(target, total) : [];
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now() + 50;
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const req =
+      route === 'voice'
+        ? signed('/twilio/voice', params(sid()))
+        : signed('/twilio/gather?step=1', params(calls[i], { SpeechResult: 'I need help with my bill', Confidence: '0.93' }));
+    inflight.push(
+      fetch(target.url + req.path, { method: 'POST', headers: req.headers, body: req.body })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          if (res.status !== 200) errors++;
+          latencies.push(performance.now() - due);
+        })
+        .catch(() => void errors++),
+    );
+  }
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    target: target.name,
+    route,
+    load: `${rate}/s`,
+    rps: Math.round(latencies.length / elapsed),
+    p50: Math.round(percentile(latencies, 50) * 10) / 10,
+    p99: Math.round(percentile(latencies, 99) * 10) / 10,
+    errors,
+  };
+}
+
 async function load(target: Target, route: 'voice' | 'gather', rate?: number): Promise<Row> {
-  const expected = rate ? rate * DURATION : 20_000;
+  if (rate) return openLoop(target, route, rate);
+  const expected = 20_000;
   const calls = route === 'gather' ? await openCalls(target, Math.min(expected + 500, 25_000)) : [];
   let next = 0;
   const result = await autocannon({
     url: target.url,
     duration: DURATION,
-    connections: rate ? 50 : 20,
-    ...(rate ? { overallRate: rate } : {}),
+    connections: 20,
     requests: [
       {
         setupRequest: (req) => {
@@ -87,7 +133,7 @@ async function load(target: Target, route: 'voice' | 'gather', rate?: number): P
   return {
     target: target.name,
     route,
-    load: rate ? `${rate}/s` : 'max',
+    load: 'max',
     rps: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,

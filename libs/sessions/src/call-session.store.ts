@@ -6,6 +6,13 @@ import { AppConfig } from '#libs/config';
 import { REDIS, RedisKeys } from '#libs/redis';
 import type { CallSession } from './call-session.js';
 
+/** What a webhook sees of its call once it holds the lock, read in the same round trip. */
+export interface CallSnapshot {
+  session: CallSession | null;
+  /** The reply already given to this webhook (a retry or a duplicate), if asked for. */
+  reply: string | null;
+}
+
 /** Raised when a call's lock cannot be taken in time (another webhook of the call is stuck). */
 export class CallBusyError extends Error {
   override name = 'CallBusyError';
@@ -31,24 +38,25 @@ export class CallSessionStore {
     await this.redis.set(RedisKeys.session(session.callSid), JSON.stringify(session), 'EX', this.ttl);
   }
 
-  /** Creates the session unless one exists; returns the session that is stored. */
-  async create(session: CallSession): Promise<{ session: CallSession; created: boolean }> {
-    const ok = await this.redis.set(RedisKeys.session(session.callSid), JSON.stringify(session), 'EX', this.ttl, 'NX');
-    if (ok) {
-      // Index of live calls for GET /admin/live; members outlive their session only until the next listing.
-      await this.redis.zadd(RedisKeys.liveCalls(), Date.parse(session.startedAt) || Date.now(), session.callSid);
-      return { session, created: true };
-    }
-    return { session: (await this.get(session.callSid)) ?? session, created: false };
+  /**
+   * Saves the session and the reply given to webhook `replyId` together (one round trip,
+   * atomic). A new call also joins the live-call index (GET /admin/live).
+   */
+  async commit(session: CallSession, replyId: number | string, twiml: string, options: { isNew?: boolean } = {}): Promise<void> {
+    const replies = RedisKeys.replies(session.callSid);
+    const multi = this.redis
+      .multi()
+      .hset(replies, String(replyId), twiml)
+      .expire(replies, this.ttl)
+      .set(RedisKeys.session(session.callSid), JSON.stringify(session), 'EX', this.ttl);
+    if (options.isNew) multi.zadd(RedisKeys.liveCalls(), Date.parse(session.startedAt) || Date.now(), session.callSid);
+    const results = await multi.exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error('session commit was discarded');
   }
 
-  async saveReply(callSid: string, step: number | string, twiml: string): Promise<void> {
-    const key = RedisKeys.replies(callSid);
-    await this.redis.multi().hset(key, String(step), twiml).expire(key, this.ttl).exec();
-  }
-
-  getReply(callSid: string, step: number | string): Promise<string | null> {
-    return this.redis.hget(RedisKeys.replies(callSid), String(step));
+  getReply(callSid: string, replyId: number | string): Promise<string | null> {
+    return this.redis.hget(RedisKeys.replies(callSid), String(replyId));
   }
 
   /** Deletes every key of the call (session, replies, lock): a fixed set, no keyspace scan. */
@@ -71,21 +79,37 @@ export class CallSessionStore {
   }
 
   /**
-   * Runs `fn` holding the call's lock, so two webhooks of one call never interleave.
+   * Runs `fn` holding the call's lock, so two webhooks of one call never interleave. The
+   * session (and the cached reply `replyId`, when given) are read in the lock's round trip:
+   * Redis runs the pipeline in order, so what was read is what the lock holder owns.
    * Waits at most `waitMs` for the lock; the lock expires by itself if its holder dies.
    */
-  async withLock<T>(callSid: string, fn: () => Promise<T>, waitMs = 5000, holdMs = 15_000): Promise<T> {
+  async withLock<T>(
+    callSid: string,
+    fn: (snapshot: CallSnapshot) => Promise<T>,
+    options: { replyId?: number | string; waitMs?: number; holdMs?: number } = {},
+  ): Promise<T> {
+    const { replyId, waitMs = 5000, holdMs = 15_000 } = options;
     const key = RedisKeys.lock(callSid);
     const token = randomUUID();
     const deadline = Date.now() + waitMs;
-    while ((await this.redis.set(key, token, 'PX', holdMs, 'NX')) !== 'OK') {
+    for (;;) {
+      const pipeline = this.redis.pipeline().set(key, token, 'PX', holdMs, 'NX').get(RedisKeys.session(callSid));
+      if (replyId !== undefined) pipeline.hget(RedisKeys.replies(callSid), String(replyId));
+      const results = await pipeline.exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new Error('lock pipeline was discarded');
+      if (results[0][1] === 'OK') {
+        const raw = results[1][1] as string | null;
+        const snapshot = { session: raw ? (JSON.parse(raw) as CallSession) : null, reply: (results[2]?.[1] as string | null) ?? null };
+        try {
+          return await fn(snapshot);
+        } finally {
+          await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+        }
+      }
       if (Date.now() > deadline) throw new CallBusyError(`call ${callSid} is busy`);
       await sleep(20);
-    }
-    try {
-      return await fn();
-    } finally {
-      await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
     }
   }
 

@@ -40,6 +40,24 @@ export interface PendingTurn {
   receivedAt: number;
 }
 
+/** What a new session is made from: the call's identity; counters and history start empty. */
+export type NewCallSession = Pick<CallSession, 'callSid' | 'accountSid' | 'from' | 'to' | 'direction' | 'mode' | 'agentName'> &
+  Partial<Pick<CallSession, 'startedAt' | 'streamToken'>>;
+
+/** A fresh session, listening for the caller's first turn (step 1). */
+export function newCallSession(fields: NewCallSession): CallSession {
+  return {
+    startedAt: new Date().toISOString(),
+    ...fields,
+    step: 1,
+    seq: 0,
+    misses: 0,
+    history: [],
+    agent: {},
+    callerTurns: 0,
+  };
+}
+
 /** How many turns the live history keeps; older turns survive only in the summary. */
 export const HISTORY_WINDOW = 12;
 

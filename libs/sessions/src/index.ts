@@ -1,3 +1,3 @@
 export { SessionsModule } from './sessions.module.js';
-export { CallSessionStore, CallBusyError } from './call-session.store.js';
-export { appendHistory, HISTORY_WINDOW, type CallSession, type PendingTurn } from './call-session.js';
+export { CallSessionStore, CallBusyError, type CallSnapshot } from './call-session.store.js';
+export { appendHistory, newCallSession, HISTORY_WINDOW, type CallSession, type NewCallSession, type PendingTurn } from './call-session.js';

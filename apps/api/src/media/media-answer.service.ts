@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AgentRegistry } from '#libs/agents';
 import { AppConfig } from '#libs/config';
-import { appendHistory, CallSessionStore, type CallSession } from '#libs/sessions';
+import { appendHistory, CallSessionStore, newCallSession, type CallSession } from '#libs/sessions';
 import { CallRecorder } from '../twilio/call-recorder.js';
-import type { VoiceParams } from '../twilio/twilio-params.js';
+import { sessionIdentity, type VoiceParams } from '../twilio/twilio-params.js';
 import { relayTwiml, streamTwiml } from './media-twiml.js';
 
 /**
@@ -23,13 +23,9 @@ export class MediaAnswerService {
   ) {}
 
   async answer(params: VoiceParams, mode: 'stream' | 'relay', agentName?: string): Promise<string> {
-    return this.sessions.withLock(params.callSid, async () => {
-      const fresh = this.newSession(params, mode, agentName);
-      const { session, created } = await this.sessions.create(fresh);
-      if (!created) {
-        const cached = await this.sessions.getReply(params.callSid, 0);
-        if (cached) return cached;
-      }
+    return this.sessions.withLock(params.callSid, async ({ session: existing, reply }) => {
+      if (reply) return reply; // a retried webhook gets the same token, not a second session
+      const session = existing ?? this.newSession(params, mode, agentName);
       const agent = this.agents.get(session.agentName);
       const write = this.recorder.begin(session);
       write.event('status', `voice:${params.callStatus ?? 'ringing'}`, { status: params.callStatus, mode });
@@ -42,30 +38,18 @@ export class MediaAnswerService {
       } else {
         twiml = streamTwiml(this.config.PUBLIC_BASE_URL, session.streamToken!);
       }
-      await this.sessions.saveReply(session.callSid, 0, twiml);
-      await this.sessions.save(session);
+      await this.sessions.commit(session, 0, twiml, { isNew: !existing });
       await this.recorder.commit(session, 'answer', write);
       return twiml;
-    });
+    }, { replyId: 0 });
   }
 
   private newSession(params: VoiceParams, mode: 'stream' | 'relay', agentName?: string): CallSession {
-    return {
-      callSid: params.callSid,
-      accountSid: params.accountSid,
-      from: params.from,
-      to: params.to,
-      direction: params.direction,
+    return newCallSession({
+      ...sessionIdentity(params),
       mode,
       agentName: agentName && this.agents.has(agentName) ? agentName : this.config.DEFAULT_AGENT,
-      startedAt: new Date().toISOString(),
-      step: 1,
-      seq: 0,
-      misses: 0,
-      history: [],
-      agent: {},
-      callerTurns: 0,
       streamToken: randomBytes(18).toString('base64url'),
-    };
+    });
   }
 }

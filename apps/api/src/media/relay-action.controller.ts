@@ -54,8 +54,7 @@ export class RelayActionController {
     } catch {
       handoff = {};
     }
-    return this.sessions.withLock(params.callSid, async () => {
-      const session = await this.sessions.get(params.callSid);
+    return this.sessions.withLock(params.callSid, async ({ session }) => {
       const agent = this.agents.get(session?.agentName);
       const voice = { voice: agent.voice, language: agent.language };
       const status = readParam(params.raw, 'SessionStatus');

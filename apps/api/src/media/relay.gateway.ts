@@ -131,8 +131,8 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private async persist(session: CallSession): Promise<void> {
-    await this.sessions.withLock(session.callSid, async () => {
-      if (await this.sessions.get(session.callSid)) await this.sessions.save(session);
+    await this.sessions.withLock(session.callSid, async ({ session: live }) => {
+      if (live) await this.sessions.save(session);
     });
   }
 

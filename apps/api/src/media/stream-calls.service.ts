@@ -98,8 +98,8 @@ export class StreamCallsService implements OnApplicationShutdown {
 
   private async persist(session: CallSession): Promise<void> {
     // Under the call's lock, and only if the session still exists: the status callback may have ended the call.
-    await this.sessions.withLock(session.callSid, async () => {
-      if (await this.sessions.get(session.callSid)) await this.sessions.save(session);
+    await this.sessions.withLock(session.callSid, async ({ session: live }) => {
+      if (live) await this.sessions.save(session);
     });
   }
 

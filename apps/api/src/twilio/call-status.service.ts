@@ -2,9 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import { TERMINAL_STATUSES } from '#libs/database';
 import { AgentTurnQueue, CallLifecycleQueue } from '#libs/queues';
-import { CallSessionStore, type CallSession } from '#libs/sessions';
+import { CallSessionStore, newCallSession, type CallSession } from '#libs/sessions';
 import { CallRecorder } from './call-recorder.js';
-import { readParam, type VoiceParams } from './twilio-params.js';
+import { readParam, sessionIdentity, type VoiceParams } from './twilio-params.js';
 
 const KNOWN = new Set(['queued', 'initiated', 'ringing', 'in-progress', 'answered', ...TERMINAL_STATUSES]);
 
@@ -35,8 +35,7 @@ export class CallStatusService {
 
     // Serialised with the call's other webhooks, so a gather in flight cannot re-create the session.
     const session = await this.sessions
-      .withLock(params.callSid, async () => {
-        const live = await this.sessions.get(params.callSid);
+      .withLock(params.callSid, async ({ session: live }) => {
         if (final) {
           if (live?.pending) await this.turns.cancel(live.pending.jobId);
           await this.turns.forget(params.callSid, live?.step ?? 0);
@@ -49,22 +48,9 @@ export class CallStatusService {
         return null;
       });
 
-    const target: CallSession = session ?? {
-      callSid: params.callSid,
-      accountSid: params.accountSid,
-      from: params.from,
-      to: params.to,
-      direction: params.direction,
-      mode: 'gather',
-      agentName: this.config.DEFAULT_AGENT,
-      startedAt: at,
-      step: 0,
-      seq: 0,
-      misses: 0,
-      history: [],
-      agent: {},
-      callerTurns: 0,
-    };
+    // Without a live session (ended, expired, Redis down) the write is keyed by the webhook alone.
+    const target: CallSession =
+      session ?? newCallSession({ ...sessionIdentity(params), mode: 'gather', agentName: this.config.DEFAULT_AGENT, startedAt: at });
     const write = this.recorder.begin(target);
     const key = `status-${status}-${Number.isFinite(sequence) ? sequence : 'x'}`;
     write.event('status', key, { status, sequence: Number.isFinite(sequence) ? sequence : undefined, duration: Number.isFinite(duration) ? duration : undefined });

@@ -3,10 +3,10 @@ import { AgentRegistry, type AgentDecision } from '#libs/agents';
 import { AppConfig } from '#libs/config';
 import type { CallMode } from '#libs/database';
 import { AgentTurnQueue, type TurnOutcome } from '#libs/queues';
-import { appendHistory, CallSessionStore, type CallSession } from '#libs/sessions';
+import { appendHistory, CallSessionStore, newCallSession, type CallSession } from '#libs/sessions';
 import { Twiml, type Voice } from '#libs/telephony';
 import { CallRecorder, type CallWrite } from './call-recorder.js';
-import { readParam, type VoiceParams } from './twilio-params.js';
+import { readParam, sessionIdentity, type VoiceParams } from './twilio-params.js';
 
 const REPROMPT = "Sorry, I didn't catch that. Could you say it again?";
 const APOLOGY = "I'm sorry, I couldn't look that up just now. Could you say that again?";
@@ -48,22 +48,18 @@ export class SpeechCallService {
   }
 
   private async answerWithSession(params: VoiceParams, mode: CallMode, agentName?: string): Promise<string> {
-    const fresh = this.newSession(params, mode, agentName);
-    return this.sessions.withLock(params.callSid, async () => {
-      const { session, created } = await this.sessions.create(fresh);
-      if (!created) {
-        const cached = await this.sessions.getReply(params.callSid, 0);
-        if (cached) return cached;
-      }
+    return this.sessions.withLock(params.callSid, async ({ session: existing, reply }) => {
+      if (reply) return reply; // Twilio retried the first webhook: same greeting, nothing stored twice
+      const session = existing ?? this.newSession(params, mode, agentName);
       const agent = this.agents.get(session.agentName);
       const write = this.recorder.begin(session);
       write.event('status', `voice:${params.callStatus ?? 'ringing'}`, { status: params.callStatus, mode });
       write.turn({ speaker: 'agent', text: agent.greeting, action: 'greeting' });
       appendHistory(session, { role: 'agent', text: agent.greeting });
       const twiml = Twiml.listen(this.voice(session), agent.greeting, this.gatherUrl(session.step), this.hints(session));
-      await this.finish(session, 0, twiml, write, 'greeting');
+      await this.finish(session, 0, twiml, write, 'greeting', !existing);
       return twiml;
-    });
+    }, { replyId: 0 });
   }
 
   /** POST /twilio/gather?step=K: the caller's turn K arrived. */
@@ -97,24 +93,21 @@ export class SpeechCallService {
   }
 
   private async gatherWithSession(params: VoiceParams, step: number): Promise<string> {
-    return this.sessions.withLock(params.callSid, async () => {
-      const cached = await this.sessions.getReply(params.callSid, step);
-      if (cached) return cached; // a retried or duplicated webhook: same answer, nothing stored twice
-      const session = (await this.sessions.get(params.callSid)) ?? this.recoveredSession(params, step);
+    return this.sessions.withLock(params.callSid, async ({ session: live, reply }) => {
+      if (reply) return reply; // a retried or duplicated webhook: same answer, nothing stored twice
+      const session = live ?? this.recoveredSession(params, step);
       const write = this.recorder.begin(session);
       const twiml = await this.takeTurn(session, params, step, write);
-      await this.finish(session, step, twiml, write, `s${step}`);
+      await this.finish(session, step, twiml, write, `s${step}`, !live);
       return twiml;
-    });
+    }, { replyId: step });
   }
 
   /** POST /twilio/gather/wait?step=K&n=N: the filler finished; wait for the answer again. */
   async onWait(params: VoiceParams, step: number, n: number): Promise<string> {
-    return this.sessions.withLock(params.callSid, async () => {
-      const id = `${step}-w${n}`;
-      const cached = await this.sessions.getReply(params.callSid, id);
-      if (cached) return cached;
-      const session = await this.sessions.get(params.callSid);
+    const id = `${step}-w${n}`;
+    return this.sessions.withLock(params.callSid, async ({ session, reply }) => {
+      if (reply) return reply;
       if (!session?.pending || session.pending.step !== step) {
         // The turn was settled meanwhile (or the session expired): just listen again.
         const s = session ?? this.recoveredSession(params, step + 1);
@@ -127,7 +120,7 @@ export class SpeechCallService {
       const twiml = this.settle(session, outcome, write, n + 1);
       await this.finish(session, id, twiml, write, id);
       return twiml;
-    });
+    }, { replyId: id });
   }
 
   /** The webhook could not be served normally (Redis down, lock stuck …): keep the caller on the line. */
@@ -244,29 +237,17 @@ export class SpeechCallService {
     }
   }
 
-  private async finish(session: CallSession, replyId: number | string, twiml: string, write: CallWrite, key: string): Promise<void> {
-    await this.sessions.saveReply(session.callSid, replyId, twiml);
-    await this.sessions.save(session);
+  private async finish(session: CallSession, replyId: number | string, twiml: string, write: CallWrite, key: string, isNew = false): Promise<void> {
+    await this.sessions.commit(session, replyId, twiml, { isNew });
     await this.recorder.commit(session, key, write);
   }
 
   private newSession(params: VoiceParams, mode: CallMode, agentName?: string): CallSession {
-    return {
-      callSid: params.callSid,
-      accountSid: params.accountSid,
-      from: params.from,
-      to: params.to,
-      direction: params.direction,
+    return newCallSession({
+      ...sessionIdentity(params),
       mode,
       agentName: agentName && this.agents.has(agentName) ? agentName : this.config.DEFAULT_AGENT,
-      startedAt: new Date().toISOString(),
-      step: 1,
-      seq: 0,
-      misses: 0,
-      history: [],
-      agent: {},
-      callerTurns: 0,
-    };
+    });
   }
 
   /**

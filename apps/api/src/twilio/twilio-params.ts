@@ -48,3 +48,14 @@ export function readIndex(value: unknown, name: string): number {
   if (!Number.isInteger(n)) throw new BadRequestException(`${name} must be a non-negative integer`);
   return n;
 }
+
+/** The call's identity as a new session records it. */
+export function sessionIdentity(params: VoiceParams) {
+  return {
+    callSid: params.callSid,
+    accountSid: params.accountSid,
+    from: params.from,
+    to: params.to,
+    direction: params.direction,
+  };
+}
