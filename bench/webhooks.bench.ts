@@ -145,8 +145,13 @@ async function main(): Promise<void> {
   const apiPort = freePort();
   const barePort = apiPort + 1;
   const workerPort = apiPort + 2;
-  const worker = await startProcess(['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`);
-  const api = await startProcess(['dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health/ready`);
+  // BENCH_WITHOUT_WORKER=1 measures the api alone (jobs pile up in Redis): how much of the tail
+  // comes from sharing two cores with the worker and Postgres.
+  const withWorker = process.env.BENCH_WITHOUT_WORKER !== '1';
+  const worker = withWorker
+    ? await startProcess(['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`)
+    : undefined;
+  const api = await startProcess(['dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health${withWorker ? '/ready' : ''}`);
   const bare = await startProcess(['node_modules/tsx/dist/cli.mjs', 'bench/bare-express.ts'], { ...env, PORT: String(barePort) }, `http://127.0.0.1:${barePort}/health`);
   const targets: Target[] = [
     { name: 'switchboard api', url: `http://127.0.0.1:${apiPort}` },
@@ -154,19 +159,20 @@ async function main(): Promise<void> {
   ];
   const rows: Row[] = [];
   try {
-    for (const route of ['voice', 'gather'] as const) {
+    const routes = (process.env.BENCH_ROUTES ?? 'voice,gather').split(',') as ('voice' | 'gather')[];
+    for (const route of routes) {
       for (const rate of [200, undefined]) {
         for (const target of targets) rows.push(await load(target, route, rate));
       }
     }
   } finally {
-    await Promise.all([api, worker, bare].map(stopProcess));
+    await Promise.all([api, worker, bare].filter((p) => p !== undefined).map(stopProcess));
   }
   console.log(`\nmachine: ${machine()}; ${new Date().toISOString()}; ${DURATION} s per load\n`);
   console.log('| route | load | target | req/s | p50 ms | p99 ms | errors |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.route} | ${r.load} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} |`);
-  for (const route of ['voice', 'gather']) {
+  for (const route of new Set(rows.map((r) => r.route))) {
     const ours = rows.find((r) => r.route === route && r.load === 'max' && r.target === 'switchboard api')!;
     const base = rows.find((r) => r.route === route && r.load === 'max' && r.target === 'bare express')!;
     console.log(`\n${route}: throughput ratio api / bare = ${(ours.rps / base.rps).toFixed(2)}`);
