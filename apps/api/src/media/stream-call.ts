@@ -302,7 +302,7 @@ export class StreamCall {
     const text = interrupted ? record.answer.heardText() : record.answer.fullText;
     const decision = record.decision;
     const write = this.deps.recorder.begin(this.session);
-    if (!record.greeting) for (const tool of decision?.tools ?? []) write.turn({ speaker: 'tool', text: tool.result ?? '', action: tool.name, data: { args: tool.args } });
+    if (!record.greeting) for (const tool of decision?.tools ?? []) write.tool(tool);
     if (text || interrupted) {
       write.turn({
         speaker: 'agent',

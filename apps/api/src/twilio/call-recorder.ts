@@ -28,6 +28,12 @@ export class CallWrite {
     return record;
   }
 
+  /** A tool the agent used, readable in the transcript: `name({args}) → result`. */
+  tool(tool: { name: string; args: Record<string, unknown>; result?: string }): TurnRecord {
+    const call = `${tool.name}(${JSON.stringify(tool.args)})`;
+    return this.turn({ speaker: 'tool', text: tool.result ? `${call} → ${tool.result}` : call, action: tool.name, data: { args: tool.args } });
+  }
+
   event(type: string, dedupeKey: string, data?: Record<string, unknown>): void {
     this.events.push({ callSid: this.session.callSid, type, dedupeKey, data, at: new Date().toISOString() });
   }

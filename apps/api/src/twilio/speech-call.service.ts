@@ -212,10 +212,7 @@ export class SpeechCallService {
 
   private respond(session: CallSession, decision: AgentDecision, latencyMs: number, write: CallWrite): string {
     const voice = this.voice(session);
-    for (const tool of decision.tools ?? []) {
-      const call = `${tool.name}(${JSON.stringify(tool.args)})`;
-      write.turn({ speaker: 'tool', text: tool.result ? `${call} → ${tool.result}` : call, action: tool.name, data: { args: tool.args } });
-    }
+    for (const tool of decision.tools ?? []) write.tool(tool);
     write.turn({
       speaker: 'agent',
       text: decision.say,
