@@ -3,13 +3,13 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { TwilioMediaClient } from '../scripts/call/media-client.js';
 import { FakeTwilioApi } from './support/fake-twilio-api.js';
-import { FakeTwilio, database, newCallSid, redis, resetState, startApi, startWorker, testConfig, waitFor, type Running } from './support/harness.js';
+import { FakeTwilio, newCallSid, startSystem, testConfig, waitFor, type Running, type System } from './support/harness.js';
 import { answerCall, hear, say, sleep, stt } from './support/media.js';
 
 let fakeApi: FakeTwilioApi;
 let config: ReturnType<typeof testConfig>;
+let system: System;
 let api: Running;
-let worker: Running;
 let twilio: FakeTwilio;
 let db: pg.Pool;
 let r: Redis;
@@ -21,35 +21,25 @@ const REPLIES = [
 ];
 
 beforeAll(async () => {
-  await resetState();
   const base = testConfig();
   fakeApi = new FakeTwilioApi(base.TWILIO_ACCOUNT_SID, base.TWILIO_AUTH_TOKEN);
   const fakeUrl = await fakeApi.start();
   config = testConfig({ TWILIO_API_BASE_URL: fakeUrl, HUMAN_TRANSFER_NUMBER: '+15005550009' });
-  worker = await startWorker(config);
-  api = await startApi(config);
-  twilio = new FakeTwilio(api.url, config);
-  db = database();
-  r = redis();
+  system = await startSystem(config);
+  ({ api, twilio, db, redis: r } = system);
 }, 60_000);
 
 afterAll(async () => {
-  await api?.close();
-  await worker?.close();
+  await system?.close();
   await fakeApi?.stop();
   await stt.dispose();
-  await db?.end();
-  r?.disconnect();
 });
 
 function client(extra: Partial<ConstructorParameters<typeof TwilioMediaClient>[0]> = {}) {
   return new TwilioMediaClient({ apiUrl: api.url, publicBaseUrl: config.PUBLIC_BASE_URL, authToken: config.TWILIO_AUTH_TOKEN, ...extra });
 }
 
-async function turnsOf(callSid: string) {
-  const { rows } = await db.query('SELECT seq, speaker, text, action, interrupted FROM turns WHERE "callSid" = $1 ORDER BY seq', [callSid]);
-  return rows as { seq: number; speaker: string; text: string; action: string | null; interrupted: boolean }[];
-}
+const turnsOf = (callSid: string) => system.turnsOf(callSid);
 
 describe('mode=stream', () => {
   it('answers with <Connect><Stream> and a token parameter', async () => {

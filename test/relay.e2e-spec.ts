@@ -2,39 +2,29 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { TwilioRelayClient } from '../scripts/call/relay-client.js';
-import { FakeTwilio, callParams, database, newCallSid, redis, resetState, startApi, startWorker, testConfig, waitFor, type Running } from './support/harness.js';
+import { FakeTwilio, callParams, newCallSid, startSystem, testConfig, waitFor, type Running, type System } from './support/harness.js';
 import { answerCall } from './support/media.js';
 
 const config = testConfig({ HUMAN_TRANSFER_NUMBER: '+15005550009' });
+let system: System;
 let api: Running;
-let worker: Running;
 let twilio: FakeTwilio;
 let db: pg.Pool;
 let r: Redis;
 
 beforeAll(async () => {
-  await resetState();
-  worker = await startWorker(config);
-  api = await startApi(config);
-  twilio = new FakeTwilio(api.url, config);
-  db = database();
-  r = redis();
+  system = await startSystem(config);
+  ({ api, twilio, db, redis: r } = system);
 }, 60_000);
 
 afterAll(async () => {
-  await api?.close();
-  await worker?.close();
-  await db?.end();
-  r?.disconnect();
+  await system?.close();
 });
 
 const relayClient = (signature?: string | null) =>
   new TwilioRelayClient({ apiUrl: api.url, publicBaseUrl: config.PUBLIC_BASE_URL, authToken: config.TWILIO_AUTH_TOKEN, signature });
 
-async function turnsOf(callSid: string) {
-  const { rows } = await db.query('SELECT seq, speaker, text, action, interrupted FROM turns WHERE "callSid" = $1 ORDER BY seq', [callSid]);
-  return rows as { seq: number; speaker: string; text: string; action: string | null; interrupted: boolean }[];
-}
+const turnsOf = (callSid: string) => system.turnsOf(callSid);
 
 describe('mode=relay', () => {
   it('answers with <Connect action><ConversationRelay> carrying the agent voice, greeting and token', async () => {

@@ -1,49 +1,27 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type pg from 'pg';
-import type { Redis } from 'ioredis';
-import {
-  FakeTwilio, callParams, database, newCallSid, redis, resetState, sayText, startApi, startWorker, testConfig, twimlUrl, waitFor,
-  type Running,
-} from './support/harness.js';
+import { FakeTwilio, callParams, newCallSid, sayText, startSystem, testConfig, twimlUrl, waitFor, type System } from './support/harness.js';
 
 const config = testConfig({ HUMAN_TRANSFER_NUMBER: '+15005550009' });
-let api: Running;
-let worker: Running;
-let twilio: FakeTwilio;
-let db: pg.Pool;
-let r: Redis;
+let system: System;
 
 beforeAll(async () => {
-  await resetState();
-  worker = await startWorker(config);
-  api = await startApi(config);
-  twilio = new FakeTwilio(api.url, config);
-  db = database();
-  r = redis();
+  system = await startSystem(config);
 });
 
 afterAll(async () => {
-  await api?.close();
-  await worker?.close();
-  await db?.end();
-  r?.disconnect();
+  await system?.close();
 });
 
 beforeEach(async () => {
-  await db.query('TRUNCATE calls, turns, call_events RESTART IDENTITY CASCADE');
+  await system.db.query('TRUNCATE calls, turns, call_events RESTART IDENTITY CASCADE');
 });
-
-async function turnsOf(callSid: string) {
-  const { rows } = await db.query('SELECT seq, speaker, text, action, confidence, "latencyMs" FROM turns WHERE "callSid" = $1 ORDER BY seq', [callSid]);
-  return rows;
-}
 
 describe('a whole signed speech call', () => {
   it('greets, routes, answers the FAQ, hangs up, and stores the ordered transcript', async () => {
     const sid = newCallSid();
     const base = callParams(sid, config);
 
-    const greeting = await twilio.post('/twilio/voice', base);
+    const greeting = await system.twilio.post('/twilio/voice', base);
     expect(greeting.status).toBe(200);
     expect(greeting.contentType).toMatch(/^text\/xml/);
     expect(greeting.body).toContain('<Gather input="speech dtmf"');
@@ -55,24 +33,24 @@ describe('a whole signed speech call', () => {
     let action = twimlUrl(greeting.body, 'Gather')!;
     expect(action).toBe('https://voice.example.test/twilio/gather?step=1');
 
-    const billing = await twilio.post(FakeTwilio.pathOf(action), { ...base, SpeechResult: 'I need help with my bill', Confidence: '0.92' });
+    const billing = await system.twilio.post(FakeTwilio.pathOf(action), { ...base, SpeechResult: 'I need help with my bill', Confidence: '0.92' });
     expect(billing.status).toBe(200);
     expect(sayText(billing.body)[0]).toMatch(/billing/i);
     action = twimlUrl(billing.body, 'Gather')!;
     expect(action).toMatch(/step=2$/);
 
-    const faq = await twilio.post(FakeTwilio.pathOf(action), { ...base, SpeechResult: 'What are your opening hours?', Confidence: '0.88' });
+    const faq = await system.twilio.post(FakeTwilio.pathOf(action), { ...base, SpeechResult: 'What are your opening hours?', Confidence: '0.88' });
     expect(sayText(faq.body)[0]).toMatch(/Monday to Friday/);
     action = twimlUrl(faq.body, 'Gather')!;
 
-    const bye = await twilio.post(FakeTwilio.pathOf(action), { ...base, SpeechResult: 'No thanks, goodbye', Confidence: '0.9' });
+    const bye = await system.twilio.post(FakeTwilio.pathOf(action), { ...base, SpeechResult: 'No thanks, goodbye', Confidence: '0.9' });
     expect(bye.body).toMatch(/<Say[^>]*>Thank you for calling\. Goodbye!<\/Say><Hangup\/>/);
 
-    const done = await twilio.post('/twilio/status', { ...base, CallStatus: 'completed', CallDuration: '42', SequenceNumber: '3' });
+    const done = await system.twilio.post('/twilio/status', { ...base, CallStatus: 'completed', CallDuration: '42', SequenceNumber: '3' });
     expect(done.status).toBe(204);
 
     const turns = await waitFor(async () => {
-      const rows = await turnsOf(sid);
+      const rows = await system.turnsOf(sid);
       return rows.length >= 10 && rows;
     });
     expect(turns.map((t) => t.seq)).toEqual(turns.map((_, i) => i + 1));
@@ -93,30 +71,30 @@ describe('a whole signed speech call', () => {
     expect(turns[3].latencyMs).toBeGreaterThanOrEqual(0);
 
     const call = await waitFor(async () => {
-      const { rows } = await db.query('SELECT * FROM calls WHERE "callSid" = $1', [sid]);
+      const { rows } = await system.db.query('SELECT * FROM calls WHERE "callSid" = $1', [sid]);
       return rows[0]?.status === 'completed' && rows[0];
     });
     expect(call).toMatchObject({ status: 'completed', durationSec: 42, direction: 'inbound', mode: 'gather', fromNumber: '+15005550006' });
     expect(call.endedAt).toBeInstanceOf(Date);
 
     const summarized = await waitFor(async () => {
-      const { rows } = await db.query('SELECT disposition, intent, summary FROM calls WHERE "callSid" = $1', [sid]);
+      const { rows } = await system.db.query('SELECT disposition, intent, summary FROM calls WHERE "callSid" = $1', [sid]);
       return rows[0]?.disposition && rows[0];
     });
     expect(summarized).toMatchObject({ disposition: 'resolved', intent: 'billing' });
 
-    const keys = await r.keys(`*${sid}*`);
+    const keys = await system.redis.keys(`*${sid}*`);
     expect(keys).toEqual([]);
   });
 
   it('transfers to a person with <Dial>', async () => {
     const sid = newCallSid();
     const base = callParams(sid, config);
-    await twilio.post('/twilio/voice', base);
-    const res = await twilio.post('/twilio/gather?step=1', { ...base, SpeechResult: 'Can I talk to a real person please', Confidence: '0.9' });
+    await system.twilio.post('/twilio/voice', base);
+    const res = await system.twilio.post('/twilio/gather?step=1', { ...base, SpeechResult: 'Can I talk to a real person please', Confidence: '0.9' });
     expect(res.body).toMatch(/<Dial[^>]*><Number>\+15005550009<\/Number><\/Dial><Hangup\/>/);
     const rows = await waitFor(async () => {
-      const t = await turnsOf(sid);
+      const t = await system.turnsOf(sid);
       return t.some((x) => x.action === 'transfer') && t;
     });
     expect(rows.at(-1)).toMatchObject({ speaker: 'agent', action: 'transfer' });

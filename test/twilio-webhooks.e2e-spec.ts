@@ -4,32 +4,22 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { bullConnectionOptions } from '#libs/redis';
 import { signTwilioRequest } from '#libs/telephony';
-import {
-  FakeTwilio, callParams, database, newCallSid, redis, resetState, sayText, startApi, startWorker, testConfig, twimlUrl, waitFor,
-  type Running,
-} from './support/harness.js';
+import { FakeTwilio, callParams, newCallSid, sayText, startSystem, testConfig, twimlUrl, waitFor, type Running, type System } from './support/harness.js';
 
 const config = testConfig();
+let system: System;
 let api: Running;
-let worker: Running;
 let twilio: FakeTwilio;
 let db: pg.Pool;
 let r: Redis;
 
 beforeAll(async () => {
-  await resetState();
-  worker = await startWorker(config);
-  api = await startApi(config);
-  twilio = new FakeTwilio(api.url, config);
-  db = database();
-  r = redis();
+  system = await startSystem(config);
+  ({ api, twilio, db, redis: r } = system);
 });
 
 afterAll(async () => {
-  await api?.close();
-  await worker?.close();
-  await db?.end();
-  r?.disconnect();
+  await system?.close();
 });
 
 const count = async (sql: string, ...args: unknown[]) => (await db.query(sql, args)).rows[0].n as number;

@@ -156,3 +156,49 @@ export function twimlUrl(twiml: string, verb: 'Gather' | 'Redirect'): string | u
 export function sayText(twiml: string): string[] {
   return [...twiml.matchAll(/<Say[^>]*>([^<]*)<\/Say>/g)].map((m) => m[1]);
 }
+
+export interface StoredTurn {
+  seq: number;
+  speaker: string;
+  text: string;
+  action: string | null;
+  confidence: number | null;
+  latencyMs: number | null;
+  interrupted: boolean;
+}
+
+/**
+ * The whole system for an end-to-end suite: a clean state, the real worker and api on this
+ * config, a signed fake Twilio, and direct Postgres and Redis handles for assertions.
+ */
+export async function startSystem(config: Config) {
+  await resetState();
+  const worker = await startWorker(config);
+  const api = await startApi(config);
+  const db = database();
+  const r = redis();
+  return {
+    config,
+    api,
+    worker,
+    twilio: new FakeTwilio(api.url, config),
+    db,
+    redis: r,
+    /** The call's stored turns, in order. */
+    async turnsOf(callSid: string): Promise<StoredTurn[]> {
+      const { rows } = await db.query(
+        'SELECT seq, speaker, text, action, confidence, "latencyMs", interrupted FROM turns WHERE "callSid" = $1 ORDER BY seq',
+        [callSid],
+      );
+      return rows as StoredTurn[];
+    },
+    async close(): Promise<void> {
+      await api.close();
+      await worker.close();
+      await db.end();
+      r.disconnect();
+    },
+  };
+}
+
+export type System = Awaited<ReturnType<typeof startSystem>>;
