@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Job, Queue, QueueEvents } from 'bullmq';
@@ -6,6 +7,9 @@ import { AppConfig } from '#libs/config';
 import { bullConnectionOptions, REDIS, RedisKeys } from '#libs/redis';
 import { JobIds, QueueName, type AgentTurnJobData, type AgentTurnJobResult } from './queue-names.js';
 import { withTimeout } from './with-timeout.js';
+
+/** How often a waiting webhook re-reads the job, in case its completion event was missed. */
+const POLL_MS = 250;
 
 export type TurnOutcome =
   | { state: 'done'; result: AgentTurnJobResult }
@@ -50,29 +54,63 @@ export class AgentTurnQueue implements OnModuleDestroy {
     return jobId;
   }
 
-  /** Waits at most `ms` for the turn's result; never throws. */
+  /**
+   * Waits at most `ms` for the turn's result; never throws. The completion event normally
+   * answers within a millisecond or two; a slow poll of the job's state covers an event that
+   * was missed (the events connection is new, or reconnecting), so a finished turn is never
+   * mistaken for a slow one.
+   */
   async waitFor(jobId: string, ms: number): Promise<TurnOutcome> {
+    let job: Job<AgentTurnJobData, AgentTurnJobResult> | undefined;
     try {
-      const job = await withTimeout(Job.fromId<AgentTurnJobData, AgentTurnJobResult>(this.queue, jobId), 500, 'load job');
-      if (!job) return { state: 'missing' };
-      if (job.finishedOn && job.returnvalue) return { state: 'done', result: job.returnvalue };
-      if (job.failedReason && job.finishedOn) return { state: 'failed', reason: job.failedReason };
-      const result = await job.waitUntilFinished(this.queueEvents(), ms);
-      return { state: 'done', result };
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (/timed out before finishing/.test(message) || /timed out after/.test(message)) return { state: 'pending' };
-      const state = await withTimeout(this.queue.getJobState(jobId), 300, 'job state').catch(() => 'unknown');
-      if (state === 'failed') return { state: 'failed', reason: message };
-      if (state === 'unknown') return { state: 'missing' };
-      return { state: 'pending' };
+      job = await withTimeout(Job.fromId<AgentTurnJobData, AgentTurnJobResult>(this.queue, jobId), 500, 'load job');
+    } catch {
+      return { state: 'missing' }; // Redis unreachable: the caller gets the apology path
+    }
+    if (!job) return { state: 'missing' };
+    const now = outcomeOf(job);
+    if (now.state !== 'pending') return now;
+
+    let waiting = true;
+    const deadline = Date.now() + ms;
+    const viaEvents = job.waitUntilFinished(this.queueEvents(), ms).then(
+      (result): TurnOutcome => ({ state: 'done', result }),
+      (err: Error) => this.afterWaitError(jobId, err),
+    );
+    const viaPolling = (async (): Promise<TurnOutcome> => {
+      while (waiting && deadline - Date.now() > POLL_MS) {
+        await sleep(POLL_MS);
+        const polled = await withTimeout(Job.fromId<AgentTurnJobData, AgentTurnJobResult>(this.queue, jobId), 500, 'poll job').catch(() => undefined);
+        const outcome: TurnOutcome = polled === undefined ? { state: 'pending' } : polled === null ? { state: 'missing' } : outcomeOf(polled);
+        if (outcome.state !== 'pending') return outcome;
+      }
+      return viaEvents; // the events side decides at the deadline
+    })();
+    try {
+      return await Promise.race([viaEvents, viaPolling]);
+    } finally {
+      waiting = false;
     }
   }
 
-  /** Asks the worker running the turn to abort it, and drops it if it has not started. */
+  private async afterWaitError(jobId: string, err: Error): Promise<TurnOutcome> {
+    if (/timed out/.test(err.message)) return { state: 'pending' };
+    const state = await withTimeout(this.queue.getJobState(jobId), 300, 'job state').catch(() => 'unknown');
+    if (state === 'failed') return { state: 'failed', reason: err.message };
+    if (state === 'unknown') return { state: 'missing' };
+    return { state: 'pending' };
+  }
+
+  /**
+   * Asks the worker running the turn to abort it, and drops the job if no worker has taken it
+   * yet. A job that ran keeps its record (as failed, "cancelled") until the call is forgotten.
+   */
   async cancel(jobId: string): Promise<void> {
     await this.redis.publish(RedisKeys.cancelChannel(), jobId).catch(() => undefined);
-    await withTimeout(this.queue.remove(jobId), 500, 'remove job').catch(() => undefined);
+    const state = await withTimeout(this.queue.getJobState(jobId), 500, 'job state').catch(() => 'unknown');
+    if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+      await withTimeout(this.queue.remove(jobId), 500, 'remove job').catch(() => undefined);
+    }
   }
 
   /** Removes finished jobs of a call, so no key of an ended call stays in Redis. */
@@ -95,4 +133,10 @@ export class AgentTurnQueue implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.events?.close();
   }
+}
+
+function outcomeOf(job: Job<AgentTurnJobData, AgentTurnJobResult>): TurnOutcome {
+  if (!job.finishedOn) return { state: 'pending' };
+  if (job.failedReason) return { state: 'failed', reason: job.failedReason };
+  return { state: 'done', result: job.returnvalue };
 }
