@@ -10,9 +10,18 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/.data"
 # Ports away from the defaults (5432, 6379) of a developer's own servers, and different for
 # each checkout (two clones can run their services side by side).
+# The ports chosen the first time are kept in .data/ports, so the URLs stay the same.
 SLOT=$(( $(echo "$ROOT" | cksum | cut -d' ' -f1) % 500 ))
-PG_PORT="${SWITCHBOARD_PG_PORT:-$(( 54000 + SLOT ))}"
-REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-$(( 63000 + SLOT ))}"
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -f "$DATA/ports" ]; then . "$DATA/ports"; fi
+if [ -z "${PG_PORT:-}" ]; then
+  PG_PORT=$(( 54000 + SLOT ))
+  while ! port_free "$PG_PORT"; do PG_PORT=$(( PG_PORT + 1 )); done
+  REDIS_PORT=$(( 63000 + SLOT ))
+  while ! port_free "$REDIS_PORT"; do REDIS_PORT=$(( REDIS_PORT + 1 )); done
+fi
+PG_PORT="${SWITCHBOARD_PG_PORT:-$PG_PORT}"
+REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-$REDIS_PORT}"
 PG_USER=switchboard
 PG_PASSWORD=switchboard
 LOCAL_DATABASE_URL="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/switchboard"
@@ -116,6 +125,8 @@ up() {
     log "using DATABASE_URL and REDIS_URL from the environment"
   else
     ensure_packages
+    mkdir -p "$DATA"
+    printf 'PG_PORT=%s\nREDIS_PORT=%s\n' "$PG_PORT" "$REDIS_PORT" > "$DATA/ports"
     start_postgres
     start_redis
     db_url="$LOCAL_DATABASE_URL"; redis_url="$LOCAL_REDIS_URL"
