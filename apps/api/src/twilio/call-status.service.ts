@@ -42,7 +42,7 @@ export class CallStatusService {
           await this.sessions.deleteCall(params.callSid);
         }
         return live;
-      })
+      }, { waitMs: this.config.TURN_WAIT_MS + 2000 }) // a gather may hold the lock while it waits for the agent
       .catch((err: Error) => {
         this.logger.warn({ callSid: params.callSid, err: err.message }, 'live session unavailable for status callback');
         return null;
