@@ -1,15 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { signTwilioRequest } from '#libs/telephony';
+import type { SimulatorOptions } from './options.js';
 import { parseTwiml, type TwimlNode } from './twiml-parser.js';
 
-export interface GatherCallOptions {
-  apiUrl: string;
-  publicBaseUrl: string;
-  authToken: string;
-  accountSid: string;
+export interface GatherCallOptions extends SimulatorOptions {
   from: string;
   to: string;
-  utterances: string[];
   print: (line: string) => void;
 }
 

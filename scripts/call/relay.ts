@@ -1,18 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { signTwilioRequest } from '#libs/telephony';
+import type { SimulatorOptions } from './options.js';
 import { TwilioRelayClient } from './relay-client.js';
 
-export interface RelayCallOptions {
-  apiUrl: string;
-  publicBaseUrl: string;
-  authToken: string;
-  accountSid: string;
-  utterances: string[];
+export interface RelayCallOptions extends SimulatorOptions {
   /** Interrupt each answer after its first words, as Twilio does when the caller talks over it. */
   bargeIn: boolean;
-  print?: (line: string) => void;
-  from?: string;
-  to?: string;
 }
 
 /**

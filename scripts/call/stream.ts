@@ -3,18 +3,11 @@ import { readAgentsFile } from '#libs/agents';
 import { EspeakSynthesizer, PocketsphinxRecognizer, type SpeechGrammar } from '#libs/media';
 import { signTwilioRequest } from '#libs/telephony';
 import { TwilioMediaClient } from './media-client.js';
+import type { SimulatorOptions } from './options.js';
 
-export interface StreamCallOptions {
-  apiUrl: string;
-  publicBaseUrl: string;
-  authToken: string;
-  accountSid: string;
-  utterances: string[];
+export interface StreamCallOptions extends SimulatorOptions {
   /** Speak each utterance over the agent's answer (about 0.8 s into it) to show the `clear`. */
   bargeIn: boolean;
-  print?: (line: string) => void;
-  from?: string;
-  to?: string;
   /** Agents file whose sentences the transcriber listens for (default config/agents.json). */
   agentsFile?: string;
 }

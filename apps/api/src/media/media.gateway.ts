@@ -11,6 +11,7 @@ import type { StreamCall } from './stream-call.js';
 import { StreamBindingError, StreamCallsService } from './stream-calls.service.js';
 import { StreamSocket } from './stream-socket.js';
 import { MAX_FRAME_BYTES, TWILIO_FRAME, type InboundFrame } from './ws-message-parser.js';
+import { invalidBeyondLogged, rejectMessage } from './invalid-messages.js';
 
 const CALL_SID = /^CA[0-9a-f]{32}$/i;
 const STREAM_SID = /^MZ[0-9a-f]{32}$/i;
@@ -25,7 +26,6 @@ const scratch = Buffer.allocUnsafeSlow((MAX_PAYLOAD_CHARS / 4) * 3);
 /** A socket that has not sent a valid `start` by then is not Twilio's. */
 const START_TIMEOUT_MS = 10_000;
 /** Malformed messages logged per socket; the rest are only counted. */
-const LOGGED_PER_SOCKET = 3;
 
 interface Connection {
   call?: StreamCall;
@@ -71,7 +71,7 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     if (!connection) return;
     this.connections.delete(ws);
     clearTimeout(connection.startTimer);
-    if (connection.invalid > LOGGED_PER_SOCKET) this.logger.warn({ callSid: connection.call?.callSid, invalid: connection.invalid }, 'media socket sent invalid messages');
+    if (invalidBeyondLogged(connection)) this.logger.warn({ callSid: connection.call?.callSid, invalid: connection.invalid }, 'media socket sent invalid messages');
     void connection.call?.close('closed');
   }
 
@@ -155,11 +155,6 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private reject(ws: WebSocket, connection: Connection, reason: string): void {
-    connection.invalid++;
-    if (connection.invalid <= LOGGED_PER_SOCKET) this.logger.warn({ callSid: connection.call?.callSid, reason }, 'ignored invalid media message');
-    if (connection.invalid === this.config.MEDIA_MAX_INVALID_MESSAGES) {
-      this.logger.warn({ callSid: connection.call?.callSid, invalid: connection.invalid }, 'closing abusive media socket');
-      ws.close(1008, 'too many invalid messages');
-    }
+    rejectMessage(ws, connection, { logger: this.logger, limit: this.config.MEDIA_MAX_INVALID_MESSAGES, callSid: connection.call?.callSid, kind: 'media' }, reason);
   }
 }

@@ -11,6 +11,7 @@ import { RelaySession } from './relay-session.js';
 import { requireTwilioSignature } from './signed-upgrade.js';
 import { sameToken } from './stream-calls.service.js';
 import { MAX_FRAME_BYTES, TWILIO_FRAME, type InboundFrame } from './ws-message-parser.js';
+import { rejectMessage } from './invalid-messages.js';
 
 const CALL_SID = /^CA[0-9a-f]{32}$/i;
 
@@ -137,8 +138,6 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private reject(ws: WebSocket, connection: Connection, reason: string): void {
-    connection.invalid++;
-    if (connection.invalid <= 3) this.logger.warn({ callSid: connection.relay?.session.callSid, reason }, 'ignored invalid relay message');
-    if (connection.invalid === this.config.MEDIA_MAX_INVALID_MESSAGES) ws.close(1008, 'too many invalid messages');
+    rejectMessage(ws, connection, { logger: this.logger, limit: this.config.MEDIA_MAX_INVALID_MESSAGES, callSid: connection.relay?.session.callSid, kind: 'relay' }, reason);
   }
 }
