@@ -78,6 +78,24 @@ export const configSchema = z.object({
   /** espeak-ng speaking rate (words per minute). */
   ESPEAK_RATE: int(80, 400).default(150),
 
+  /** Stream calls: what runs behind the /twilio/media socket (an agent's `streamEngine` overrides it). */
+  STREAM_ENGINE: z.enum(['pipeline', 'realtime']).default('pipeline'),
+  /** OpenAI Realtime WebSocket endpoint (Azure: wss://RESOURCE.openai.azure.com/openai/v1/realtime); the model goes in `?model=`. */
+  OPENAI_REALTIME_URL: z.url({ protocol: /^wss?$/ }).default('wss://api.openai.com/v1/realtime'),
+  /** Realtime model (or Azure deployment) name. */
+  OPENAI_REALTIME_MODEL: z.string().min(1).max(200).default('gpt-realtime'),
+  /** Model that transcribes the caller for the transcript (the speech model hears audio directly). */
+  OPENAI_REALTIME_TRANSCRIPTION_MODEL: z.string().min(1).max(200).default('gpt-4o-mini-transcribe'),
+  /** The model's turn detection: server_vad (threshold, padding, silence below) or semantic_vad. */
+  OPENAI_REALTIME_TURN_DETECTION: z.enum(['server_vad', 'semantic_vad']).default('server_vad'),
+  OPENAI_REALTIME_VAD_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  OPENAI_REALTIME_VAD_PREFIX_PADDING_MS: int(0, 2000).default(300),
+  OPENAI_REALTIME_VAD_SILENCE_MS: int(100, 5000).default(500),
+  /** Longest wait for the model (connect, first audio of an answer) before the caller hears an apology. */
+  OPENAI_REALTIME_STALL_MS: int(200, 2500).default(2000),
+  /** Longest realtime call; then a polite goodbye. */
+  OPENAI_REALTIME_MAX_CALL_SECONDS: int(10, 14_400).default(3600),
+
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),
 }).superRefine(requireOpenAiSettings);

@@ -7,7 +7,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { AppConfig } from '#libs/config';
 import { FRAME_BYTES } from '#libs/media';
 import { requireTwilioSignature } from './signed-upgrade.js';
-import type { StreamCall } from './stream-call.js';
+import type { StreamEngineCall } from './stream-engine.js';
 import { StreamBindingError, StreamCallsService } from './stream-calls.service.js';
 import { StreamSocket } from './stream-socket.js';
 import { MAX_FRAME_BYTES, TWILIO_FRAME, type InboundFrame } from './ws-message-parser.js';
@@ -28,7 +28,7 @@ const START_TIMEOUT_MS = 10_000;
 /** Malformed messages logged per socket; the rest are only counted. */
 
 interface Connection {
-  call?: StreamCall;
+  call?: StreamEngineCall;
   binding: boolean;
   invalid: number;
   startTimer?: NodeJS.Timeout;

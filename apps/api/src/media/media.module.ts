@@ -7,6 +7,7 @@ import { CallControl } from './call-control.js';
 import { MediaGateway } from './media.gateway.js';
 import { RelayActionController } from './relay-action.controller.js';
 import { RelayGateway } from './relay.gateway.js';
+import { RealtimeEngine } from './realtime/realtime-engine.js';
 import { SpeechProviders } from './speech-providers.js';
 import { StreamCallsService } from './stream-calls.service.js';
 
@@ -14,7 +15,7 @@ import { StreamCallsService } from './stream-calls.service.js';
 @Module({
   imports: [TwilioModule],
   controllers: [RelayActionController],
-  providers: [MediaGateway, RelayGateway, StreamCallsService, AgentTurnRunner, CallControl, SpeechProviders, TwilioRestService],
+  providers: [MediaGateway, RelayGateway, StreamCallsService, AgentTurnRunner, CallControl, SpeechProviders, RealtimeEngine, TwilioRestService],
   exports: [StreamCallsService],
 })
 export class MediaModule implements NestModule {
