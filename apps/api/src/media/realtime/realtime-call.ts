@@ -26,6 +26,8 @@ const CALLER_TRANSCRIPT_WAIT_MS = 8000;
 const MAX_TRANSCRIPT_CHARS = 4000;
 /** Largest audio delta forwarded (base64 characters); a normal delta is a few KB. */
 const MAX_DELTA_CHARS = 256 * 1024;
+/** Typical speaking rate of the model's voices (about 15 characters a second). */
+const SPEECH_MS_PER_CHAR = 65;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Malformed model messages logged one by one per call; the rest are counted. */
 const LOGGED_MALFORMED = 3;
@@ -518,7 +520,10 @@ export class RealtimeCall implements StreamEngineCall {
     this.items.delete(item.itemId);
     this.itemsByIndex.delete(item.index);
     const planned = item.transcript.trim();
-    const text = interrupted ? heardPrefix(planned, item.playedMs, item.sentMs) : planned;
+    // While the answer is still being produced its transcript runs ahead of the audio sent so far:
+    // measure the share heard against the whole answer's likely length then.
+    const totalMs = item.audioDone ? item.sentMs : Math.max(item.sentMs, planned.length * SPEECH_MS_PER_CHAR);
+    const text = interrupted ? heardPrefix(planned, item.playedMs, totalMs) : planned;
     if (!text && !interrupted) {
       this.ledger.skip(item.itemId, 'nothing said');
     } else {
