@@ -208,7 +208,7 @@ describe('realtime engine: when the model fails', () => {
     expect(turns.at(-1)).toMatchObject({ speaker: 'agent', action: 'transfer' });
     if (expectPartial) expect(caller.received.some((r) => r.kind === 'clear')).toBe(true);
     const { rows } = await system.db.query(`SELECT data FROM call_events WHERE "callSid" = $1 AND type = 'realtime_error'`, [sid]);
-    return { rows, spokeAt, update, sid };
+    return { rows, spokeAt, update, sid, turns };
   }
 
   it('the model socket closes mid-answer: what played stops, apology and transfer', async () => {
@@ -217,7 +217,11 @@ describe('realtime engine: when the model fails', () => {
   }, 60_000);
 
   it('the model errors mid-answer (server_error, failed response): apology and transfer', async () => {
-    const { rows } = await failingCall(() => (fake.faults = [{ on: 1, kind: 'error', afterDeltas: 3 }]));
+    const { rows, turns } = await failingCall(() => (fake.faults = [{ on: 1, kind: 'error', afterDeltas: 3 }]));
+    // The socket was still up: the caller's words, transcribed after the failure, are kept in their place.
+    expect(turns.map((t) => t.speaker)).toEqual(['agent', 'caller', 'agent', 'agent']);
+    expect(turns[1].text).toBe('what are your hours');
+    expect(turns[2].interrupted).toBe(true);
     expect(rows.some((r) => r.data.fatal === false && r.data.code === 'server_error')).toBe(true);
     expect(rows.some((r) => r.data.fatal === true && /response failed/.test(r.data.detail))).toBe(true);
   }, 60_000);

@@ -29,6 +29,10 @@ const MAX_DELTA_CHARS = 256 * 1024;
 /** Typical speaking rate of the model's voices (about 15 characters a second). */
 const SPEECH_MS_PER_CHAR = 65;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Audio between two marks of one answer: the precision of "what was played", and a bound on marks per second. */
+const MARK_EVERY_MS = 100;
+/** How long the model socket may stay open after the call ended or failed, for transcriptions still owed. */
+const TRANSCRIPTION_GRACE_MS = 1500;
 /** Malformed model messages logged one by one per call; the rest are counted. */
 const LOGGED_MALFORMED = 3;
 /** Model error codes after which the session cannot serve the call. */
@@ -65,6 +69,8 @@ interface SpokenItem {
   purpose: Purpose;
   sentMs: number;
   playedMs: number;
+  /** Audio position of the last mark sent. */
+  markedMs: number;
   transcript: string;
   audioDone: boolean;
   settled: boolean;
@@ -76,6 +82,7 @@ interface SpokenItem {
   graceTimer?: NodeJS.Timeout;
 }
 
+/** failing: the model is being let go (caller audio no longer forwarded); only late transcriptions are still read. */
 type State = 'connecting' | 'live' | 'failing' | 'closed';
 type Str = (v: unknown) => string | undefined;
 const str: Str = (v) => (typeof v === 'string' ? v : undefined);
@@ -114,6 +121,8 @@ export class RealtimeCall implements StreamEngineCall {
   private turnEndedAt?: number;
   private readonly pendingWrites = new Set<Promise<void>>();
   private eventCounter = 0;
+  private closing = false;
+  private releaseTimer?: NodeJS.Timeout;
   private writeCounter = 0;
   private malformed = 0;
   framesIn = 0;
@@ -208,11 +217,17 @@ export class RealtimeCall implements StreamEngineCall {
   }
 
   async close(reason: StreamCloseReason): Promise<void> {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.generation++;
+    if (this.state === 'closed' || this.closing) return;
+    this.closing = true;
     clearTimeout(this.stallTimer);
     clearTimeout(this.limitTimer);
+    if (this.state === 'live' || this.state === 'connecting') this.state = 'failing';
+    // The caller's last words are often still being transcribed when the call ends: wait a little.
+    const until = Date.now() + TRANSCRIPTION_GRACE_MS;
+    while (this.model?.open && this.ledger.awaitsCaller() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    this.state = 'closed';
+    this.generation++;
+    clearTimeout(this.releaseTimer);
     clearInterval(this.expireTimer);
     this.model?.close();
     this.preopen.clear(true);
@@ -267,7 +282,11 @@ export class RealtimeCall implements StreamEngineCall {
 
   /** One server event of the model. Public (and synchronous) so benchmarks can time it. */
   onModelEvent(event: ServerEvent): void {
-    if (this.state !== 'live') return;
+    if (this.state !== 'live') {
+      // Letting the model go: a caller's words it still transcribes belong in the transcript.
+      if (this.state === 'failing' && event.type.startsWith('conversation.item.input_audio_transcription.')) this.dispatch(event);
+      return;
+    }
     try {
       this.dispatch(event);
     } catch (err) {
@@ -343,7 +362,11 @@ export class RealtimeCall implements StreamEngineCall {
     if (!bytes) return;
     this.socket.sendPayload(delta);
     item.sentMs += bytes / 8;
-    this.socket.sendMark(`r${this.generation}.${item.index}.${Math.floor(item.sentMs)}`);
+    // Small deltas share a mark: marks are the only truth about playback, but one per 100 ms is plenty.
+    if (item.sentMs - item.markedMs >= MARK_EVERY_MS) {
+      item.markedMs = item.sentMs;
+      this.socket.sendMark(`r${this.generation}.${item.index}.${Math.floor(item.sentMs)}`);
+    }
     if (item.latencyMs === undefined && this.turnEndedAt !== undefined && item.purpose !== 'greeting') {
       item.latencyMs = Math.round(performance.now() - this.turnEndedAt);
       this.turnEndedAt = undefined;
@@ -397,7 +420,7 @@ export class RealtimeCall implements StreamEngineCall {
   private newItem(itemId: string, response: ModelResponse | undefined): SpokenItem {
     const purpose = response?.purpose ?? 'reply';
     const item: SpokenItem = {
-      index: ++this.itemCounter, itemId, response, purpose, sentMs: 0, playedMs: 0, transcript: '', audioDone: false, settled: false,
+      index: ++this.itemCounter, itemId, response, purpose, sentMs: 0, playedMs: 0, markedMs: 0, transcript: '', audioDone: false, settled: false,
       action: purpose === 'action' ? this.pendingAction : undefined,
       turnAction: purpose === 'greeting' ? 'greeting' : purpose === 'action' ? this.pendingAction?.action : this.nextTurnAction,
     };
@@ -579,7 +602,7 @@ export class RealtimeCall implements StreamEngineCall {
     if (this.state !== 'live' && this.state !== 'connecting') return;
     this.state = 'failing';
     this.clearStall();
-    this.model.close();
+    this.letModelGo();
     const to = this.agent.transferNumber ?? this.deps.config.HUMAN_TRANSFER_NUMBER;
     this.logger.error(
       { callSid: this.callSid, provider: REALTIME_PROVIDER, failure: failure.kind, status: failure.kind === 'refused' ? failure.status : undefined, detail: failure.detail },
@@ -600,7 +623,7 @@ export class RealtimeCall implements StreamEngineCall {
     if (this.state !== 'live' && this.state !== 'connecting') return;
     this.state = 'failing';
     this.clearStall();
-    this.model.close();
+    this.letModelGo();
     this.logger.warn({ callSid: this.callSid }, 'realtime call reached OPENAI_REALTIME_MAX_CALL_SECONDS: saying goodbye');
     if ([...this.items.values()].some((i) => !i.settled)) {
       this.socket.sendClear();
@@ -608,6 +631,12 @@ export class RealtimeCall implements StreamEngineCall {
       for (const item of this.items.values()) this.settle(item, true);
     }
     this.redirect(Twiml.hangup(this.voice, TIME_LIMIT), TIME_LIMIT, 'hangup', { reason: 'max_duration' });
+  }
+
+  /** Stops using the model; its socket stays open a moment if transcriptions of the caller are still owed. */
+  private letModelGo(): void {
+    if (!this.model.open || !this.ledger.awaitsCaller()) return this.model.close();
+    this.releaseTimer = setTimeout(() => this.model.close(), TRANSCRIPTION_GRACE_MS).unref();
   }
 
   /** New TwiML for the call (Twilio speaks it and the stream ends); if even that fails, the socket is closed. */

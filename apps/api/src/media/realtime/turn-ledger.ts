@@ -37,6 +37,11 @@ export class TurnLedger {
     return this.slots.length;
   }
 
+  /** Whether a caller turn is placed but its words are not known yet. */
+  awaitsCaller(): boolean {
+    return this.slots.some((s) => s.kind === 'caller' && s.state === 'open');
+  }
+
   has(key: string): boolean {
     return this.byKey.has(key);
   }
