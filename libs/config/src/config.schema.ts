@@ -98,7 +98,7 @@ export const configSchema = z.object({
 
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),
-}).superRefine(requireOpenAiSettings);
+}).superRefine(requireOpenAiSettings).superRefine(requireRealtimeKey);
 
 /** Hosted endpoints that always need a key; local servers (Ollama, vLLM, llama.cpp) usually do not. */
 const KEYED_HOSTS = /(^|\.)(openai\.com|openai\.azure\.com|azure\.com)$/;
@@ -113,6 +113,13 @@ function requireOpenAiSettings(
   if (!env.OPENAI_BASE_URL) missing('OPENAI_BASE_URL');
   if (!env.OPENAI_MODEL) missing('OPENAI_MODEL');
   if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY && KEYED_HOSTS.test(new URL(env.OPENAI_BASE_URL).hostname)) missing('OPENAI_API_KEY');
+}
+
+/** STREAM_ENGINE=realtime against OpenAI or Azure cannot work without a key: fail at start, naming it. */
+function requireRealtimeKey(env: { STREAM_ENGINE: string; OPENAI_REALTIME_URL: string; OPENAI_API_KEY?: string }, ctx: z.RefinementCtx): void {
+  if (env.STREAM_ENGINE === 'realtime' && !env.OPENAI_API_KEY && KEYED_HOSTS.test(new URL(env.OPENAI_REALTIME_URL).hostname)) {
+    ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when STREAM_ENGINE=realtime' });
+  }
 }
 
 export type Config = z.infer<typeof configSchema>;

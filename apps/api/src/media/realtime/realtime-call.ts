@@ -224,7 +224,9 @@ export class RealtimeCall implements StreamEngineCall {
     if (this.state === 'live' || this.state === 'connecting') this.state = 'failing';
     // The caller's last words are often still being transcribed when the call ends: wait a little.
     const until = Date.now() + TRANSCRIPTION_GRACE_MS;
-    while (this.model?.open && this.ledger.awaitsCaller() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    // Not when a newer stream takes over or the process stops: those must not wait.
+    const wait = reason === 'stop' || reason === 'closed';
+    while (wait && this.model?.open && this.ledger.awaitsCaller() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     this.state = 'closed';
     this.generation++;
     clearTimeout(this.releaseTimer);
