@@ -290,6 +290,8 @@ interface Probe {
   loopMax: number;
   speechStartedP99: number;
   speechStartedCount: number;
+  speechToClearP99: number;
+  speechToClearMax: number;
   frameInP99: number;
   frameOutP99: number;
   frames: number;
@@ -362,7 +364,7 @@ function row(label: string, level: number, p: Probe, baseline?: Probe): string {
   const q = (xs: number[], x: number) => f(percentile(xs, x));
   return `| ${label} | ${level} | ${q(samples.inMs, 0.5)} / **${q(samples.inMs, 0.99)}** | ${q(samples.outMs, 0.5)} / **${q(samples.outMs, 0.99)}** | ` +
     `${q(samples.clearMs, 0.5)} / **${q(samples.clearMs, 0.99)}** (n=${samples.clearMs.length}${samples.spuriousClears ? `, ${samples.spuriousClears} spurious` : ''}) | ` +
-    `${f(p.loopP50)} / **${f(p.loopP99)}** | ${f(p.cpu * 100, 0)} % | ${p.frames ? `${f(p.frameInP99, 3)} / ${f(p.frameOutP99, 3)}` : '–'} | ${p.speechStartedCount ? f(p.speechStartedP99, 3) : '–'} | ${baseline ? f((p.rss - baseline.rss) / level / 1024, 0) + ' KB/call' : f(p.rss / 2 ** 20, 0) + ' MB'} |`;
+    `${f(p.loopP50)} / **${f(p.loopP99)}** | ${f(p.cpu * 100, 0)} % | ${p.frames ? `${f(p.frameInP99, 3)} / ${f(p.frameOutP99, 3)}` : '–'} | ${p.speechStartedCount ? `${f(p.speechToClearP99, 3)} / ${f(p.speechToClearMax, 3)} / ${f(p.speechStartedP99, 3)}` : '–'} | ${baseline ? f((p.rss - baseline.rss) / level / 1024, 0) + ' KB/call' : f(p.rss / 2 ** 20, 0) + ' MB'} |`;
 }
 
 async function main(): Promise<void> {
@@ -419,7 +421,7 @@ async function main(): Promise<void> {
   model.close();
 
   console.log(`Machine: ${machine()}. Date: ${new Date().toISOString()}. Hold ${HOLD_S} s per level.\n`);
-  console.log('| target | calls | in: Twilio frame → model, p50 / p99 ms | out: model delta → Twilio, p50 / p99 ms | speech_started → clear, p50 / p99 ms | event loop p50 / p99 ms | CPU (of one core) | handler p99 ms, in / out | speech_started handler p99 ms | memory |');
+  console.log('| target | calls | in: Twilio frame → model, p50 / p99 ms | out: model delta → Twilio, p50 / p99 ms | speech_started → clear, p50 / p99 ms | event loop p50 / p99 ms | CPU (of one core) | handler p99 ms, in / out | in the api: speech_started → clear sent p99 / max, whole handler p99 (ms) | memory |');
   console.log('|---|---:|---|---|---|---|---:|---|---:|---|');
   for (const r of rows) console.log(r);
 }

@@ -12,6 +12,9 @@ const speechStarted = createHistogram();
 /** Handler time per frame: Twilio `media` → model (gateway handler), model audio delta → Twilio. */
 const frameIn = createHistogram();
 const frameOut = createHistogram();
+/** Inside the api: the model's speech_started reaching the bridge → `clear` handed to Twilio's socket. */
+const speechToClear = createHistogram();
+let speechEntry;
 let calls;
 let cpuAt = process.cpuUsage();
 let wallAt = performance.now();
@@ -28,11 +31,20 @@ if (process.env.BENCH_PROBE_API === '1') {
     const h = event?.type === 'input_audio_buffer.speech_started' ? speechStarted : event?.type === 'response.output_audio.delta' ? frameOut : undefined;
     if (!h) return original.call(this, event);
     const t0 = performance.now();
+    if (h === speechStarted) speechEntry = t0;
     try {
       return original.call(this, event);
     } finally {
+      speechEntry = undefined;
       record(h, t0);
     }
+  };
+  const { StreamSocket } = await import('../dist/apps/api/src/media/stream-socket.js');
+  const sendClear = StreamSocket.prototype.sendClear;
+  StreamSocket.prototype.sendClear = function () {
+    const result = sendClear.call(this);
+    if (speechEntry !== undefined) record(speechToClear, speechEntry);
+    return result;
   };
   // The gateway's frame handler carries Nest's @SubscribeMessage metadata: keep it on the wrapper.
   const onFrame = MediaGateway.prototype.onFrame;
@@ -60,6 +72,7 @@ process.on('message', (message) => {
     speechStarted.reset();
     frameIn.reset();
     frameOut.reset();
+    speechToClear.reset();
     cpuAt = process.cpuUsage();
     wallAt = performance.now();
     return process.send({ type: 'reset' });
@@ -73,6 +86,8 @@ process.on('message', (message) => {
       loopMax: loop.max / 1e6,
       speechStartedP99: speechStarted.count ? speechStarted.percentile(99) / 1e6 : 0,
       speechStartedCount: speechStarted.count,
+      speechToClearP99: speechToClear.count ? speechToClear.percentile(99) / 1e6 : 0,
+      speechToClearMax: speechToClear.count ? speechToClear.max / 1e6 : 0,
       frameInP99: frameIn.count ? frameIn.percentile(99) / 1e6 : 0,
       frameOutP99: frameOut.count ? frameOut.percentile(99) / 1e6 : 0,
       frames: frameIn.count + frameOut.count,
