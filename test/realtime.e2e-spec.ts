@@ -179,6 +179,23 @@ describe('realtime engine: a conversation', () => {
     expect(rows.length).toBe(1);
   }, 60_000);
 
+  it('passes a key press to the model as the caller’s turn, interrupting the greeting', async () => {
+    fake.options.speedup = 1.3;
+    fake.options.msPerChar = 70;
+    const { sid, caller } = await call();
+    await waitFor(async () => echoedOf(caller, 1).length >= 2, 15_000, 20);
+    caller.dtmf('2');
+    await waitFor(async () => caller.received.some((r) => r.kind === 'clear'), 5000, 10);
+    const note = await waitFor(async () => fake.events('conversation.item.create').find((e) => e.item.role === 'user'), 5000, 10);
+    expect(note.item.content[0]).toEqual({ type: 'input_text', text: '(The caller pressed 2 on the keypad.)' });
+    await waitFor(async () => echoedOf(caller, 2).some((e) => e.name.endsWith('.end')), 15_000, 20);
+    caller.stop(sid, config.TWILIO_ACCOUNT_SID);
+    const turns = await turnsWhen(sid, (t) => t.length >= 3);
+    expectOrderedOnce(turns);
+    expect(turns.map((t) => [t.speaker, t.action, t.interrupted])).toEqual([['agent', 'greeting', true], ['caller', 'dtmf', false], ['agent', null, false]]);
+    expect(turns[1].text).toBe('[pressed 2]');
+  }, 60_000);
+
   it('keeps a call on the pipeline when its agent says so', async () => {
     const count = fake.connections.length;
     const { sid, caller } = await call(system.api, '&agent=pipeline-agent');

@@ -73,6 +73,8 @@ interface SpokenItem {
   markedMs: number;
   transcript: string;
   audioDone: boolean;
+  /** The response ended before this item's audio did (cancelled, incomplete): only what was sent can be heard. */
+  cut: boolean;
   settled: boolean;
   latencyMs?: number;
   /** The action this item announces (transfer, hang-up), carried out once it has played. */
@@ -422,7 +424,7 @@ export class RealtimeCall implements StreamEngineCall {
   private newItem(itemId: string, response: ModelResponse | undefined): SpokenItem {
     const purpose = response?.purpose ?? 'reply';
     const item: SpokenItem = {
-      index: ++this.itemCounter, itemId, response, purpose, sentMs: 0, playedMs: 0, markedMs: 0, transcript: '', audioDone: false, settled: false,
+      index: ++this.itemCounter, itemId, response, purpose, sentMs: 0, playedMs: 0, markedMs: 0, transcript: '', audioDone: false, cut: false, settled: false,
       action: purpose === 'action' ? this.pendingAction : undefined,
       turnAction: purpose === 'greeting' ? 'greeting' : purpose === 'action' ? this.pendingAction?.action : this.nextTurnAction,
     };
@@ -479,7 +481,19 @@ export class RealtimeCall implements StreamEngineCall {
       const error = obj(obj(response?.status_details)?.error);
       return this.fail({ kind: 'closed', code: 0, detail: `response failed: ${str(error?.code) ?? ''} ${str(error?.message) ?? ''}`.trim().slice(0, 200) });
     }
-    if (state.cancelled || status === 'cancelled') return;
+    // Items whose audio stopped with the response: what was sent plays out, the rest never existed.
+    for (const item of [...this.items.values()]) {
+      if (item.response !== state || item.audioDone || item.settled) continue;
+      if (item.sentMs === 0) {
+        this.items.delete(item.itemId);
+        this.itemsByIndex.delete(item.index);
+        this.ledger.skip(item.itemId, 'no audio');
+        continue;
+      }
+      item.cut = true;
+      this.onAudioDone(item.itemId);
+    }
+    if (state.cancelled || status === 'cancelled') return this.clearStall();
     if (!state.audioItems) this.clearStall();
     if (state.functionCalls) this.continueAfterTools();
     else if (state.purpose === 'action' && !state.audioItems && this.pendingAction) {
@@ -522,6 +536,7 @@ export class RealtimeCall implements StreamEngineCall {
     const active = this.active && !this.active.cancelled ? this.active : undefined;
     if (!speaking.length && !active) return;
     this.socket.sendClear();
+    this.clearStall();
     this.generation++;
     if (active) {
       active.cancelled = true;
@@ -548,7 +563,8 @@ export class RealtimeCall implements StreamEngineCall {
     // While the answer is still being produced its transcript runs ahead of the audio sent so far:
     // measure the share heard against the whole answer's likely length then.
     const totalMs = item.audioDone ? item.sentMs : Math.max(item.sentMs, planned.length * SPEECH_MS_PER_CHAR);
-    const text = interrupted ? heardPrefix(planned, item.playedMs, totalMs) : planned;
+    const text = interrupted ? heardPrefix(planned, item.playedMs, totalMs) : item.cut ? heardPrefix(planned, item.sentMs, Math.max(item.sentMs, planned.length * SPEECH_MS_PER_CHAR)) : planned;
+    interrupted ||= item.cut && text !== planned;
     if (!text && !interrupted) {
       this.ledger.skip(item.itemId, 'nothing said');
     } else {
