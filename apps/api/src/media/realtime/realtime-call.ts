@@ -1,16 +1,17 @@
 import { Logger } from '@nestjs/common';
-import { realtimeInstructions, realtimeTools, realtimeVoice, runTool, type AgentAction, type AgentConfig, type AgentDecision } from '#libs/agents';
+import { runTool, type AgentAction, type AgentConfig, type AgentDecision } from '#libs/agents';
 import type { AppConfig } from '#libs/config';
 import { AudioRing } from '#libs/media';
 import { appendHistory, type CallSession } from '#libs/sessions';
 import { Twiml, type TwilioRestService } from '#libs/telephony';
-import type { RealtimeAudioInputTurnDetection, RealtimeServerEvent } from 'openai/resources/realtime/realtime';
+import type { RealtimeServerEvent } from 'openai/resources/realtime/realtime';
 import type { CallRecorder, CallWrite } from '../../twilio/call-recorder.js';
 import type { CallControl } from '../call-control.js';
 import type { StreamCloseReason, StreamEngineCall } from '../stream-engine.js';
 import type { StreamSocket } from '../stream-socket.js';
 import { REALTIME_PROVIDER, RealtimeConnection, type RealtimeFailure, type ServerEvent } from './realtime-connection.js';
 import { heardPrefix } from './heard-text.js';
+import { describeFailure, historyItems, sessionUpdate, toolEffect } from './realtime-session.js';
 import { TurnLedger } from './turn-ledger.js';
 
 const APOLOGY_TRANSFER = "I'm sorry, I'm having trouble on my side. Let me put you through to a colleague.";
@@ -154,24 +155,7 @@ export class RealtimeCall implements StreamEngineCall {
         failed: (failure) => this.fail(failure),
       },
     );
-    this.model.send({
-      type: 'session.update',
-      session: {
-        type: 'realtime',
-        output_modalities: ['audio'],
-        instructions: realtimeInstructions(this.agent, this.session.agent),
-        audio: {
-          input: {
-            format: { type: 'audio/pcmu' },
-            transcription: { model: c.OPENAI_REALTIME_TRANSCRIPTION_MODEL, language: this.agent.language.slice(0, 2).toLowerCase() },
-            turn_detection: this.turnDetection(),
-          },
-          output: { format: { type: 'audio/pcmu' }, voice: realtimeVoice(this.agent) },
-        },
-        tools: realtimeTools(this.agent),
-        tool_choice: 'auto',
-      },
-    });
+    this.model.send(sessionUpdate(c, this.agent, this.session));
     if (this.session.seq === 0) {
       this.requestResponse('greeting', `Greet the caller by saying exactly this, and nothing else: "${this.agent.greeting}"`);
       this.expectModel('greeting');
@@ -252,28 +236,9 @@ export class RealtimeCall implements StreamEngineCall {
     this.deps.released(this, reason);
   }
 
-  private turnDetection(): RealtimeAudioInputTurnDetection {
-    const c = this.deps.config;
-    if (c.OPENAI_REALTIME_TURN_DETECTION === 'semantic_vad') return { type: 'semantic_vad', create_response: true, interrupt_response: true };
-    return {
-      type: 'server_vad',
-      threshold: c.OPENAI_REALTIME_VAD_THRESHOLD,
-      prefix_padding_ms: c.OPENAI_REALTIME_VAD_PREFIX_PADDING_MS,
-      silence_duration_ms: c.OPENAI_REALTIME_VAD_SILENCE_MS,
-      create_response: true,
-      interrupt_response: true,
-    };
-  }
-
   /** A stream that replaces an earlier one: the new model session learns what was already said. */
   private replayHistory(): void {
-    for (const entry of this.session.history) {
-      if (entry.role === 'caller') {
-        this.model.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: entry.text }] } });
-      } else if (entry.role === 'agent') {
-        this.model.send({ type: 'conversation.item.create', item: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: entry.text }] } });
-      }
-    }
+    for (const item of historyItems(this.session)) this.model.send({ type: 'conversation.item.create', item });
   }
 
   private onOpen(): void {
@@ -453,20 +418,11 @@ export class RealtimeCall implements StreamEngineCall {
       write.tool(outcome.record);
       appendHistory(this.session, { role: 'tool', text: `${outcome.record.name}${outcome.record.result ? ` → ${outcome.record.result}` : ''}` });
     });
-    let output = outcome.record.result ?? 'done';
-    if (outcome.kind === 'action') {
-      if (outcome.action === 'route') {
-        this.session.agent.department = outcome.department;
-        this.nextTurnAction = 'route';
-        output = `The caller is now with ${outcome.department}. Tell them: "${outcome.say}"`;
-      } else {
-        this.pendingAction = {
-          say: outcome.say, action: outcome.action, intent: outcome.intent, department: outcome.department, transferTo: outcome.transferTo,
-          state: { ...this.session.agent, department: outcome.department ?? this.session.agent.department },
-        };
-        output = outcome.action === 'transfer' ? 'The caller is being transferred now.' : 'The call is ending now.';
-      }
-    }
+    const effect = toolEffect(outcome, this.session.agent);
+    if (effect.department) this.session.agent.department = effect.department;
+    if (effect.nextTurnAction) this.nextTurnAction = effect.nextTurnAction;
+    if (effect.announce) this.pendingAction = effect.announce;
+    const output = effect.output;
     this.model.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } });
     if (!response) this.continueAfterTools();
   }
@@ -624,7 +580,7 @@ export class RealtimeCall implements StreamEngineCall {
     const to = this.agent.transferNumber ?? this.deps.config.HUMAN_TRANSFER_NUMBER;
     this.logger.error(
       { callSid: this.callSid, provider: REALTIME_PROVIDER, failure: failure.kind, status: failure.kind === 'refused' ? failure.status : undefined, detail: failure.detail },
-      `OpenAI Realtime ${describe(failure)}: apologising and ${to ? 'transferring the caller' : 'ending the call'}`,
+      `OpenAI Realtime ${describeFailure(failure)}: apologising and ${to ? 'transferring the caller' : 'ending the call'}`,
     );
     this.event('realtime_error', { provider: REALTIME_PROVIDER, failure: failure.kind, status: failure.kind === 'refused' ? failure.status : undefined, detail: failure.detail, fatal: true });
     const speaking = [...this.items.values()].filter((i) => !i.settled);
@@ -703,20 +659,5 @@ export class RealtimeCall implements StreamEngineCall {
       .catch((err: Error) => this.logger.error({ callSid: this.callSid, err: err.message }, 'transcript write failed'))
       .finally(() => this.pendingWrites.delete(done));
     this.pendingWrites.add(done);
-  }
-}
-
-function describe(failure: RealtimeFailure): string {
-  switch (failure.kind) {
-    case 'refused':
-      if (failure.status === 401 || failure.status === 403) return `refused the connection (HTTP ${failure.status}: ${failure.detail || 'unauthorized'}) — check OPENAI_API_KEY`;
-      if (failure.status === 429) return `refused the connection (HTTP 429: ${failure.detail || 'rate limited'}) — rate limit or quota`;
-      return `refused the connection (HTTP ${failure.status}: ${failure.detail})`;
-    case 'unreachable':
-      return `is unreachable (${failure.detail}) — check OPENAI_REALTIME_URL`;
-    case 'timeout':
-      return `stalled (${failure.detail})`;
-    case 'closed':
-      return `failed mid-call (${failure.detail || `socket closed with code ${failure.code}`})`;
   }
 }
