@@ -59,7 +59,7 @@ async function call(api: Running = system.api, path = '') {
   await caller.connect();
   caller.start(sid, config.TWILIO_ACCOUNT_SID, token);
   caller.startAudio();
-  return { sid, caller };
+  return { sid, caller, token };
 }
 
 /** Marks of one agent item (`r<generation>.<item>.<ms|end>`) echoed by the caller's side. */
@@ -194,6 +194,28 @@ describe('realtime engine: a conversation', () => {
     expectOrderedOnce(turns);
     expect(turns.map((t) => [t.speaker, t.action, t.interrupted])).toEqual([['agent', 'greeting', true], ['caller', 'dtmf', false], ['agent', null, false]]);
     expect(turns[1].text).toBe('[pressed 2]');
+  }, 60_000);
+
+  it('a second socket for the call opens a new model session that knows the conversation, without greeting again', async () => {
+    fake.script = [{ heard: 'what are your hours', reply: 'Eight to six.' }];
+    const words = await say('what are your hours');
+    const { sid, caller, token } = await call();
+    await waitFor(async () => echoedOf(caller, 1).some((e) => e.name.endsWith('.end')), 15_000, 20);
+    await caller.say(words);
+    await waitFor(async () => echoedOf(caller, 2).some((e) => e.name.endsWith('.end')), 15_000, 20);
+    await turnsWhen(sid, (t) => t.length >= 3);
+    const second = new TwilioMediaClient({ apiUrl: system.api.url, publicBaseUrl: config.PUBLIC_BASE_URL, authToken: config.TWILIO_AUTH_TOKEN });
+    await second.connect();
+    second.start(sid, config.TWILIO_ACCOUNT_SID, token);
+    await waitFor(async () => caller.closed, 10_000, 20);
+    const model = await waitFor(async () => fake.connections.length === 2 && fake.connections[1].events('session.update').length > 0 && fake.connections[1], 10_000, 20);
+    await waitFor(async () => model.events('conversation.item.create').length >= 3, 5000, 20);
+    const replay = model.events('conversation.item.create').map((e) => [e.item.role, e.item.content[0].text]);
+    expect(replay).toEqual([['assistant', GREETING], ['user', 'what are your hours'], ['assistant', 'Eight to six.']]);
+    expect(model.events('response.create')).toHaveLength(0); // no second greeting
+    second.stop(sid, config.TWILIO_ACCOUNT_SID);
+    await waitFor(async () => (await system.redis.keys(`call:{${sid}}:*`)).length === 0, 5000);
+    expectOrderedOnce(await system.turnsOf(sid));
   }, 60_000);
 
   it('keeps a call on the pipeline when its agent says so', async () => {
