@@ -132,6 +132,8 @@ export class FakeRealtimeConnection {
   readonly received: ClientEvent[] = [];
   /** Caller audio received (bytes of μ-law). */
   audioBytes = 0;
+  /** When each caller turn ended (speech_stopped sent), performance.now(). */
+  readonly turnEnds: number[] = [];
   private session: Record<string, any> = { type: 'realtime', audio: { input: { turn_detection: { type: 'server_vad', silence_duration_ms: 500, prefix_padding_ms: 300 } } } };
   private speaking = false;
   private speechMs = 0;
@@ -248,6 +250,7 @@ export class FakeRealtimeConnection {
     this.speechMs = 0;
     this.silenceMs = 0;
     const itemId = id('item');
+    this.turnEnds.push(performance.now());
     this.send({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: atMs, item_id: itemId });
     this.send({ type: 'input_audio_buffer.committed', previous_item_id: this.lastItem, item_id: itemId });
     const item = { id: itemId, object: 'realtime.item', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', transcript: null }] };
