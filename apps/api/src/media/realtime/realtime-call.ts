@@ -125,6 +125,9 @@ export class RealtimeCall implements StreamEngineCall {
   private readonly pendingWrites = new Set<Promise<void>>();
   private eventCounter = 0;
   private closing = false;
+  private batch?: CallWrite;
+  private persisting?: Promise<void>;
+  private persistAgain = false;
   private releaseTimer?: NodeJS.Timeout;
   private writeCounter = 0;
   private malformed = 0;
@@ -221,7 +224,7 @@ export class RealtimeCall implements StreamEngineCall {
     this.preopen.clear(true);
     for (const item of this.items.values()) this.settle(item, item.sentMs > item.playedMs || !item.audioDone);
     this.ledger.finish();
-    const write = this.deps.recorder.begin(this.session);
+    const write = this.writer();
     write.event('stream_end', `stream_end:${this.socket.streamSid}`, {
       reason,
       engine: 'realtime',
@@ -231,7 +234,7 @@ export class RealtimeCall implements StreamEngineCall {
       droppedIn: this.model?.droppedAudio ?? 0,
       malformedModelMessages: this.malformed || undefined,
     });
-    this.commit(write, `end-${this.socket.streamSid}`);
+    this.commitBatch();
     await Promise.allSettled([...this.pendingWrites]);
     this.deps.released(this, reason);
   }
@@ -635,29 +638,56 @@ export class RealtimeCall implements StreamEngineCall {
   }
 
   private event(type: string, data: Record<string, unknown>): void {
-    const write = this.deps.recorder.begin(this.session);
-    const n = ++this.eventCounter;
-    write.event(type, `rt:${type}:${this.socket.streamSid}:${n}`, data);
-    this.commit(write, `ev-${this.socket.streamSid}-${n}`);
+    this.writer().event(type, `rt:${type}:${this.socket.streamSid}:${++this.eventCounter}`, data);
   }
 
   private flush(ready: ((write: CallWrite) => void)[], skipped: { kind: string; key: string; reason: string }[]): void {
-    const write = this.deps.recorder.begin(this.session);
+    const write = this.writer();
     for (const fill of ready) fill(write);
     for (const skip of skipped) {
       if (skip.kind === 'caller') write.event('caller_turn_missing', `rt:missing:${skip.key}`, { reason: skip.reason });
     }
-    const first = write.turns[0]?.seq;
-    this.commit(write, first !== undefined ? `turns-${first}` : `skips-${this.socket.streamSid}-${++this.writeCounter}`);
   }
 
-  private commit(write: CallWrite, key: string): void {
-    if (!write.turns.length && !write.events.length) return;
+  /**
+   * The write being gathered in this turn of the event loop: a barge-in's cut turn, its event and
+   * the turns it releases go out as one keyed transcript job (and one session save), not three.
+   */
+  private writer(): CallWrite {
+    if (!this.batch) {
+      this.batch = this.deps.recorder.begin(this.session);
+      queueMicrotask(() => this.commitBatch());
+    }
+    return this.batch;
+  }
+
+  private commitBatch(): void {
+    const write = this.batch;
+    this.batch = undefined;
+    if (!write || (!write.turns.length && !write.events.length)) return;
+    const first = write.turns[0]?.seq;
+    const key = first !== undefined ? `turns-${first}` : `ev-${this.socket.streamSid}-${++this.writeCounter}`;
     const done = this.deps.recorder
       .commit(this.session, `rt-${key}`, write)
-      .then(() => this.deps.persist(this.session))
+      .then(() => this.persistSession())
       .catch((err: Error) => this.logger.error({ callSid: this.callSid, err: err.message }, 'transcript write failed'))
       .finally(() => this.pendingWrites.delete(done));
     this.pendingWrites.add(done);
+  }
+
+  /** Saves the live session; saves asked for while one runs are folded into one more. */
+  private persistSession(): Promise<void> {
+    if (this.persisting) {
+      this.persistAgain = true;
+      return this.persisting;
+    }
+    const run = async () => {
+      do {
+        this.persistAgain = false;
+        await this.deps.persist(this.session);
+      } while (this.persistAgain);
+    };
+    this.persisting = run().finally(() => (this.persisting = undefined));
+    return this.persisting;
   }
 }
