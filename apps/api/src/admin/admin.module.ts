@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TwilioRestService } from '#libs/telephony';
 import { AdminExceptionFilter } from './admin-exception.filter.js';
+import { AuditController } from './audit/audit.controller.js';
+import { TranscriptReadAuditInterceptor } from './audit/transcript-read-audit.interceptor.js';
 import { ApiKeyAuthService } from './auth/api-key-auth.service.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { RateLimitGuard } from './auth/rate-limit.guard.js';
@@ -19,10 +22,11 @@ import { StatsService } from './stats/stats.service.js';
  * an error filter on every controller (see AdminController). Documented at /docs.
  */
 @Module({
-  controllers: [CallsController, LiveController, StatsController, ApiKeysController],
+  controllers: [CallsController, LiveController, StatsController, ApiKeysController, AuditController],
   providers: [
     ApiKeyAuthService, ApiKeyGuard, RateLimitGuard, AdminExceptionFilter,
     CallQueryService, CallErasureService, OutboundCallService, StatsService, ApiKeysService, TwilioRestService,
+    { provide: APP_INTERCEPTOR, useClass: TranscriptReadAuditInterceptor },
   ],
 })
 export class AdminModule {}
