@@ -6,6 +6,7 @@ export { TranscriptWritesRepository, type TranscriptWrite } from './transcript-w
 export { CallQueriesRepository, type CallListFilter, type CallListSort, type CallListPosition, type CallListRow } from './call-queries.repository.js';
 export { CallStatsRepository, type CallStatsRow } from './call-stats.repository.js';
 export { CallErasureRepository, type ErasureAudit, type ErasureResult } from './call-erasure.repository.js';
+export { CallBreakdownRepository, type CallBreakdownRow } from './call-breakdown.repository.js';
 export { AuditRepository, type AuditRecord, type AuditRow, type AuditListFilter } from './audit.repository.js';
 export { ApiKeysRepository, type NewApiKeyRecord } from './api-keys.repository.js';
 export * from './records.js';

@@ -13,7 +13,10 @@ import { CallsController } from './calls/calls.controller.js';
 import { OutboundCallService } from './calls/outbound-call.service.js';
 import { ApiKeysController } from './keys/api-keys.controller.js';
 import { ApiKeysService } from './keys/api-keys.service.js';
+import { LiveEventsController } from './live/live-events.controller.js';
+import { LiveFeed } from './live/live-feed.service.js';
 import { LiveController } from './live/live.controller.js';
+import { StatsBreakdownController } from './stats/breakdown.controller.js';
 import { StatsController } from './stats/stats.controller.js';
 import { StatsService } from './stats/stats.service.js';
 
@@ -22,10 +25,11 @@ import { StatsService } from './stats/stats.service.js';
  * an error filter on every controller (see AdminController). Documented at /docs.
  */
 @Module({
-  controllers: [CallsController, LiveController, StatsController, ApiKeysController, AuditController],
+  controllers: [CallsController, LiveController, StatsController, ApiKeysController, AuditController, LiveEventsController, StatsBreakdownController],
   providers: [
     ApiKeyAuthService, ApiKeyGuard, RateLimitGuard, AdminExceptionFilter,
     CallQueryService, CallErasureService, OutboundCallService, StatsService, ApiKeysService, TwilioRestService,
+    LiveFeed,
     { provide: APP_INTERCEPTOR, useClass: TranscriptReadAuditInterceptor },
   ],
 })
