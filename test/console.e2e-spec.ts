@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { TwilioRelayClient } from '../scripts/call/relay-client.js';
@@ -48,12 +49,28 @@ async function interruptedRelayCall(): Promise<string> {
 async function signIn(key: string): Promise<void> {
   await page.goto(`${system.api.url}/console`, { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('#api-key');
-  await page.$eval('#api-key', (el) => ((el as HTMLInputElement).value = ''));
+  await page.$eval('#api-key', (el) => ((el as any).value = ''));
   await page.type('#api-key', key);
   await page.click('button[type=submit]');
 }
 
-const text = (selector: string) => page.$eval(selector, (el) => (el as HTMLElement).innerText);
+// Callbacks of page.evaluate run in the browser: they reach its globals through globalThis
+// (this Node program's types have no DOM).
+/**
+ * Runs axe-core (WCAG 2 A/AA rules: labels, names, contrast, landmarks …) on the page as it is
+ * and returns the serious and critical violations.
+ */
+async function accessibilityViolations(): Promise<string[]> {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+  const results = await page.evaluate(async () =>
+    (globalThis as any).axe.run((globalThis as any).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } }),
+  );
+  return (results.violations as any[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
+
+const text = (selector: string) => page.$eval(selector, (el) => (el as any).innerText);
 
 beforeAll(async () => {
   system = await startSystem(config);
@@ -78,6 +95,8 @@ beforeAll(async () => {
   relaySid = await interruptedRelayCall();
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
   page = await browser.newPage();
+  // The console's CSP forbids inline scripts; axe-core is injected as one, by the test only.
+  await page.setBypassCSP(true);
   await page.setViewport({ width: 1366, height: 860 });
 }, 90_000);
 
@@ -92,10 +111,11 @@ describe('operator console in a real browser', () => {
     await page.waitForSelector('#signin-error');
     expect(await text('#signin-error')).toMatch(/not valid/);
     await shot('console-signin');
+    expect(await accessibilityViolations()).toEqual([]);
 
     await signIn(adminKey);
     await page.waitForSelector('#live-h');
-    const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('switchboard.apiKey'), local: localStorage.length, cookie: document.cookie, url: location.href }));
+    const stored = await page.evaluate(() => ({ session: (globalThis as any).sessionStorage.getItem('switchboard.apiKey'), local: (globalThis as any).localStorage.length, cookie: (globalThis as any).document.cookie, url: (globalThis as any).location.href }));
     expect(stored.session).toBe(adminKey);
     expect(stored.local).toBe(0);
     expect(stored.cookie).toBe('');
@@ -109,15 +129,16 @@ describe('operator console in a real browser', () => {
     expect((await system.twilio.post('/twilio/voice?mode=gather', params)).status).toBe(200);
     const row = `tr[data-callsid="${sid}"]`;
     await page.waitForSelector(row, { timeout: 15_000 });
-    const cells = await page.$eval(row, (tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText));
+    const cells = await page.$eval(row, (tr) => [...tr.querySelectorAll('td')].map((td) => (td as any).innerText));
     expect(cells[1]).toBe('gather');
     expect(cells[2]).toBe('default');
     expect(cells[4]).toMatch(/^\d+:\d\d$/);
     expect(cells[5]).toMatch(/agent: Thanks for calling/);
     await shot('console-live');
+    expect(await accessibilityViolations()).toEqual([]);
 
     await system.twilio.post('/twilio/status', { ...params, CallStatus: 'completed', CallDuration: '3', SequenceNumber: '3' });
-    await page.waitForFunction((sel) => !document.querySelector(sel), { timeout: 15_000 }, row);
+    await page.waitForFunction((sel) => !(globalThis as any).document.querySelector(sel), { timeout: 15_000 }, row);
   }, 40_000);
 
   it('searches for a word spoken in a call and highlights it', async () => {
@@ -126,11 +147,12 @@ describe('operator console in a real browser', () => {
     await page.type('#f-q', 'refund');
     await page.click('form.filters button[type=submit]');
     await page.waitForFunction((sid) => {
-      const rows = [...document.querySelectorAll('[data-testid=history-table] tbody tr')];
+      const rows = [...(globalThis as any).document.querySelectorAll('[data-testid=history-table] tbody tr')] as any[];
       return rows.length === 1 && rows[0].getAttribute('data-callsid') === sid;
     }, { timeout: 15_000 }, relaySid);
     expect(await text('.snippet mark')).toMatch(/refund/i);
     await shot('console-history');
+    expect(await accessibilityViolations()).toEqual([]);
   }, 30_000);
 
   it('opens the transcript: conversation, interrupted turn with what was heard and cut, PII marked, events', async () => {
@@ -146,6 +168,7 @@ describe('operator console in a real browser', () => {
     expect(all).not.toMatch(/one one one one/);
     expect(await text('.events')).toMatch(/barge_in/);
     await shot('console-call', true);
+    expect(await accessibilityViolations()).toEqual([]);
   }, 30_000);
 
   it('shows the stats as charts', async () => {
@@ -156,6 +179,7 @@ describe('operator console in a real browser', () => {
     expect(await text('.charts')).toMatch(/Dispositions[\s\S]*transferred/);
     expect(await text('.charts')).toMatch(/relay \(\d+ turns\)/);
     await shot('console-stats');
+    expect(await accessibilityViolations()).toEqual([]);
   }, 30_000);
 
   it('erases a transcript with an admin key after a confirmation', async () => {
@@ -173,7 +197,7 @@ describe('operator console in a real browser', () => {
   it('hides erase from a read key, and the API refuses it too', async () => {
     await page.click('button.link'); // sign out
     await page.waitForSelector('#api-key');
-    expect(await page.evaluate(() => sessionStorage.getItem('switchboard.apiKey'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('switchboard.apiKey'))).toBeNull();
     await signIn(readKey);
     await page.waitForSelector('#live-h');
     const other = await seedCall(system.db, { startedAt: new Date(), durationSec: 12, turns: [{ speaker: 'caller', text: 'hello there' }] });
@@ -182,7 +206,7 @@ describe('operator console in a real browser', () => {
     expect(await page.$('button.danger')).toBeNull();
     expect(await page.$('nav a[href="#/audit"]')).toBeNull();
     const status = await page.evaluate(async (sid) => {
-      const key = sessionStorage.getItem('switchboard.apiKey');
+      const key = (globalThis as any).sessionStorage.getItem('switchboard.apiKey');
       const res = await fetch(`/admin/calls/${sid}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
       return res.status;
     }, other);

@@ -1,5 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { catchError, EMPTY, exhaustMap, from, interval, share, startWith, timer, type Observable } from 'rxjs';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { catchError, EMPTY, exhaustMap, from, interval, share, startWith, Subject, takeUntil, timer, type Observable } from 'rxjs';
 import { CallSessionStore, type CallSession } from '#libs/sessions';
 
 /** One live call as the console shows it (history is already PII-redacted in the session). */
@@ -37,9 +37,11 @@ function toItem(s: CallSession): LiveFeedItem {
  * rather than listening to this process's webhooks, sees the calls every api instance serves.
  */
 @Injectable()
-export class LiveFeed {
+export class LiveFeed implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LiveFeed.name);
   private readonly shared$: Observable<LiveFeedItem[]>;
+  /** Completes every open stream at shutdown, so open consoles do not hold the HTTP server open. */
+  private readonly closing$ = new Subject<void>();
 
   constructor(private readonly sessions: CallSessionStore) {
     this.shared$ = interval(POLL_MS).pipe(
@@ -58,10 +60,16 @@ export class LiveFeed {
   }
 
   snapshots(): Observable<LiveFeedItem[]> {
-    return this.shared$;
+    return this.shared$.pipe(takeUntil(this.closing$));
   }
 
   heartbeats(): Observable<number> {
-    return timer(15_000, 15_000);
+    return timer(15_000, 15_000).pipe(takeUntil(this.closing$));
+  }
+
+  // Before the HTTP server closes: it waits for open responses, and an SSE stream never ends by itself.
+  beforeApplicationShutdown(): void {
+    this.closing$.next();
+    this.closing$.complete();
   }
 }
