@@ -7,6 +7,19 @@ const STATUSES = ['completed', 'in-progress', 'ringing', 'busy', 'failed', 'no-a
 const DISPOSITIONS = ['resolved', 'transferred', 'unresolved', 'abandoned'];
 const EMPTY = { q: '', status: '', mode: '', direction: '', disposition: '', since: '', until: '' };
 
+/** Filters kept in the address (#/calls?q=refund&status=completed): a search can be bookmarked or shared. */
+function filtersFromHash() {
+  const query = location.hash.split('?')[1] ?? '';
+  const p = new URLSearchParams(query);
+  return Object.fromEntries(Object.keys(EMPTY).map((k) => [k, p.get(k) ?? '']));
+}
+
+function filtersToHash(f) {
+  const p = new URLSearchParams(Object.entries(f).filter(([, v]) => v));
+  const query = p.toString();
+  history.replaceState(null, '', `#/calls${query ? `?${query}` : ''}`);
+}
+
 /** The filters as the API's query string (dates are whole local days). */
 function queryOf(f, cursor) {
   const p = new URLSearchParams();
@@ -34,8 +47,8 @@ function Select({ id, label, value, options, onChange }) {
  * arrive); the cursors of earlier pages are kept so "Previous" returns to the same rows.
  */
 export function HistoryView() {
-  const [draft, setDraft] = useState(EMPTY);
-  const [filters, setFilters] = useState(EMPTY);
+  const [draft, setDraft] = useState(filtersFromHash);
+  const [filters, setFilters] = useState(filtersFromHash);
   const [cursors, setCursors] = useState([null]);
   const [page, setPage] = useState(null);
   const [error, setError] = useState('');
@@ -60,10 +73,12 @@ export function HistoryView() {
   const set = (k) => (v) => setDraft({ ...draft, [k]: v });
   const apply = (e) => {
     e.preventDefault();
+    filtersToHash(draft);
     setFilters({ ...draft });
     setCursors([null]);
   };
   const reset = () => {
+    filtersToHash(EMPTY);
     setDraft(EMPTY);
     setFilters(EMPTY);
     setCursors([null]);
