@@ -52,7 +52,7 @@ async function pageLoads(browser: Browser, base: string, hash: string, selector:
         (globalThis as any).sessionStorage.setItem('switchboard.admin', '1');
       }, key);
     }
-    await page.goto(`${base}/console${hash}`, { waitUntil: 'commit' });
+    await page.goto(`${base}/console${hash}`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector(selector, { timeout: 30_000 });
     const ms = await page.evaluate(() => (globalThis as any).performance.now());
     if (i >= 3) times.push(ms);
