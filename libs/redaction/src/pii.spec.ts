@@ -50,6 +50,9 @@ describe('redactPii', () => {
   it.each([
     'my order number is 4111 1111 1111 1112',
     'order 1234567890123456 has not arrived',
+    'my order number is four one one one one one one one one one one one one one one two',
+    'the tracking number is four one one one, one one one one, one one one one, one one one two',
+    'reference 1234 5678 9012 3456 please',
     'the meeting is at 10:30 tomorrow',
     'can we do half past three or four',
     'it costs $1,299.99',

@@ -123,16 +123,19 @@ function classify(run: Item[], text: string, types: ReadonlySet<PiiType>): Span 
  * and so does a space between written digit groups; spoken digits separated by spaces stay together.
  */
 function groupLengths(run: Item[], text: string): string {
-  const lengths: number[] = [0];
-  run.forEach((item, i) => {
-    if (i > 0) {
-      const gap = text.slice(run[i - 1].end, item.start);
-      const written = /^\d/.test(text.slice(item.start, item.end)) && /\d$/.test(text.slice(run[i - 1].start, run[i - 1].end));
-      if (/[,\-–—()/]/.test(gap) || written) lengths.push(0);
-    }
-    lengths[lengths.length - 1] += item.digits.length;
-  });
-  return lengths.join('-');
+  const starts = groupStarts(run, text);
+  return starts.map((s, g) => run.slice(s, starts[g + 1] ?? run.length).reduce((n, i) => n + i.digits.length, 0)).join('-');
+}
+
+/** Indices of the items that begin a group (see groupLengths). */
+function groupStarts(run: Item[], text: string): number[] {
+  const starts = [0];
+  for (let i = 1; i < run.length; i++) {
+    const gap = text.slice(run[i - 1].end, run[i].start);
+    const written = /^\d/.test(text.slice(run[i].start, run[i].end)) && /\d$/.test(text.slice(run[i - 1].start, run[i - 1].end));
+    if (/[,\-–—()/]/.test(gap) || written) starts.push(i);
+  }
+  return starts;
 }
 
 /** Finds PII spans among digit runs; a run that is no PII as a whole may hold a card inside it. */
@@ -146,14 +149,18 @@ function numberSpans(text: string, types: ReadonlySet<PiiType>): Span[] {
       spans.push(whole);
       continue;
     }
-    // "option 1 4111 1111 1111 1111": look for a Luhn-valid card made of whole items.
+    // "option 1 4111 1111 1111 1111": a Luhn-valid card made of whole groups inside the run. Only
+    // group boundaries count, so a spoken order number failing Luhn never yields a "card" by
+    // dropping a digit or two from its ends.
     if (!types.has('card') || run.length > 40) continue;
-    search: for (let a = 0; a < run.length; a++) {
-      for (let b = run.length; b > a; b--) {
-        const digits = run.slice(a, b).map((i) => i.digits).join('');
+    const bounds = [...groupStarts(run, text), run.length];
+    search: for (let a = 0; a < bounds.length - 1; a++) {
+      for (let b = bounds.length - 1; b > a; b--) {
+        const items = run.slice(bounds[a], bounds[b]);
+        const digits = items.map((i) => i.digits).join('');
         if (digits.length < 13) break;
         if (digits.length <= 19 && luhnValid(digits)) {
-          spans.push({ start: run[a].start, end: run[b - 1].end, type: 'card' });
+          spans.push({ start: items[0].start, end: items.at(-1)!.end, type: 'card' });
           break search;
         }
       }
