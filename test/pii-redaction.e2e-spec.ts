@@ -1,10 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { RedisKeys } from '#libs/redis';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TwilioRelayClient } from '../scripts/call/relay-client.js';
 import { FakeTwilio, callParams, newCallSid, startSystem, testConfig, twimlUrl, waitFor, type System } from './support/harness.js';
 import { answerCall } from './support/media.js';
 
-const config = testConfig({ REDACT_PII: 'true', REDACT_PII_TYPES: 'card,ssn,email,phone' });
+/** The default agents plus a payments line whose card department asks for the card number by keypad. */
+function agentsFile(): string {
+  const agents = JSON.parse(readFileSync('config/agents.json', 'utf8'));
+  agents.agents.push({
+    ...agents.agents[0],
+    name: 'payments',
+    greeting: 'Acme payments. Say pay by card to make a payment.',
+    departments: [
+      {
+        name: 'cardpay',
+        digit: '1',
+        description: 'card payments',
+        keywords: ['card', 'pay'],
+        welcome: 'Please enter your card number on the keypad, then press pound.',
+        secureInput: true,
+      },
+    ],
+    faq: [],
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'agents-')), 'agents.json');
+  writeFileSync(path, JSON.stringify(agents));
+  return path;
+}
+
+const config = testConfig({ REDACT_PII: 'true', REDACT_PII_TYPES: 'card,ssn,email,phone', AGENTS_FILE: agentsFile() });
 let system: System;
 
 beforeAll(async () => {
@@ -69,23 +95,28 @@ describe('PII redaction before storage', () => {
     expect(await postgresDump(sid)).not.toMatch(SECRETS);
   });
 
-  it('gather: keypad input during a secure step of the agent is never stored', async () => {
+  it('gather: keypad input during a secure step of the agent is never stored, queued or given to the agent', async () => {
     const sid = newCallSid();
     const base = callParams(sid, config);
-    const greeting = await system.twilio.post('/twilio/voice', base);
-    // The agent's last question asked for a card number by keypad (state the agent carries).
-    const session = JSON.parse((await system.redis.get(RedisKeys.session(sid)))!);
-    session.agent.secure = true;
-    await system.redis.set(RedisKeys.session(sid), JSON.stringify(session), 'KEEPTTL');
+    const greeting = await system.twilio.post('/twilio/voice?agent=payments', base);
+    const routed = await system.twilio.post(FakeTwilio.pathOf(twimlUrl(greeting.body, 'Gather')!), { ...base, SpeechResult: 'I want to pay by card', Confidence: '0.9' });
+    expect(routed.body).toContain('Please enter your card number on the keypad');
 
-    const turn = await system.twilio.post(FakeTwilio.pathOf(twimlUrl(greeting.body, 'Gather')!), { ...base, Digits: '4012888888881881' });
+    const turn = await system.twilio.post(FakeTwilio.pathOf(twimlUrl(routed.body, 'Gather')!), { ...base, Digits: '4012888888881881' });
     expect(turn.status).toBe(200);
-    const caller = await waitFor(async () => (await system.turnsOf(sid)).find((t) => t.speaker === 'caller'));
+    expect(turn.body).toContain("Thank you, I've got that.");
+    const caller = await waitFor(async () => (await system.turnsOf(sid)).filter((t) => t.speaker === 'caller')[1]);
     expect(caller).toMatchObject({ text: '[secure input]', action: 'dtmf' });
     const dtmf = await waitFor(async () => (await system.db.query(`SELECT data FROM call_events WHERE "callSid" = $1 AND type = 'dtmf'`, [sid])).rows[0]);
     expect(dtmf.data).toEqual({ secure: true });
     expect(await postgresDump(sid)).not.toMatch(/4012|8888|1881/);
     expect(await redisDump()).not.toMatch(/4012888888881881|88888/);
+
+    // The step is over: the next keypad input is an ordinary menu choice again.
+    const next = await system.twilio.post(FakeTwilio.pathOf(twimlUrl(turn.body, 'Gather')!), { ...base, Digits: '1' });
+    expect(next.status).toBe(200);
+    const third = await waitFor(async () => (await system.turnsOf(sid)).filter((t) => t.speaker === 'caller')[2]);
+    expect(third).toMatchObject({ text: '[pressed 1]', action: 'dtmf' });
   });
 
   it('relay: a recognised prompt is redacted before the transcript and the model', async () => {
