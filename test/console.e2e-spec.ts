@@ -113,7 +113,13 @@ describe('operator console in a real browser', () => {
     await shot('console-signin');
     expect(await accessibilityViolations()).toEqual([]);
 
-    await signIn(adminKey);
+    // By keyboard alone: the key field has focus on load, Enter submits.
+    await page.goto(`${system.api.url}/console`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#api-key');
+    await page.$eval('#api-key', (el) => ((el as any).value = ''));
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('api-key');
+    await page.keyboard.type(adminKey);
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#live-h');
     const stored = await page.evaluate(() => ({ session: (globalThis as any).sessionStorage.getItem('switchboard.apiKey'), local: (globalThis as any).localStorage.length, cookie: (globalThis as any).document.cookie, url: (globalThis as any).location.href }));
     expect(stored.session).toBe(adminKey);
@@ -169,6 +175,10 @@ describe('operator console in a real browser', () => {
     expect(await text('.events')).toMatch(/barge_in/);
     await shot('console-call', true);
     expect(await accessibilityViolations()).toEqual([]);
+    // A small laptop screen: nothing is cut off sideways, the events fall under the transcript.
+    await page.setViewport({ width: 1024, height: 640 });
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth <= (globalThis as any).innerWidth)).toBe(true);
+    await page.setViewport({ width: 1366, height: 860 });
   }, 30_000);
 
   it('shows the stats as charts', async () => {
