@@ -170,8 +170,9 @@ describe('pipeline with Deepgram and ElevenLabs', () => {
     const before = caller.received.length;
     await caller.say(request);
     // Recognised offline; the answer's first sentence is cut after two chunks (400 ms) but still marked.
-    const first = await waitFor(async () => caller.received.slice(before).find((x) => x.kind === 'media'), 20_000, 20);
-    await waitFor(async () => caller.received.slice(caller.received.indexOf(first)).some((x) => x.kind === 'mark'), 20_000, 20);
+    await waitFor(async () => caller.received.slice(before).some((x) => x.kind === 'media'), 20_000, 20);
+    // Both sentences of the answer were heard to their marks.
+    await waitFor(async () => caller.echoed.filter((e) => !e.name.startsWith('a1.')).length >= 2, 20_000, 20);
     const turns = await finish(sid, caller, (t) => t.some((x) => x.action === 'route'));
     expect(turns.find((t) => t.speaker === 'caller')?.text).toMatch(/bill/);
     expect(turns.find((t) => t.action === 'route')?.text).toMatch(/billing/);

@@ -96,7 +96,7 @@ export class FakeDeepgram {
         conn.sent.push(message);
         ws.send(JSON.stringify(message));
       };
-      if (behaviour.delayMs) setTimeout(deliver, behaviour.delayMs);
+      if (behaviour.delayMs) setTimeout(deliver, behaviour.delayMs).unref();
       else deliver();
     };
     const results = (words: string, isFinal: boolean, speechFinal: boolean) =>

@@ -19,7 +19,7 @@ const APOLOGY = "I'm sorry, I couldn't look that up just now. Could you say that
 const PREROLL_MS = 500;
 /** Interim text shorter than this is not trusted to interrupt the agent (a cough, "uh"). */
 const MIN_BARGE_IN_CHARS = 6;
-/** After we stopped waiting for a slow provider's end of turn, its late verdict on that turn is ignored for this long. */
+/** After we stopped waiting for a slow provider's end of turn, its late words on that turn (interim and final) are ignored for this long. */
 const LATE_TURN_MS = 3000;
 
 /** What a stream call needs from the app (one bundle, shared by every call of the process). */
@@ -219,7 +219,7 @@ export class StreamCall {
         if (current() && this.state !== 'thinking' && this.state !== 'speaking') this.state = 'user';
       },
       interim: (text) => {
-        if (!current()) return;
+        if (!current() || Date.now() < this.ignoreProviderTurnsUntil) return;
         // Early barge-in: words, not energy, interrupt the agent.
         if (this.current && text.replace(/\s+/g, ' ').trim().length >= MIN_BARGE_IN_CHARS) {
           this.interrupt('speech');
