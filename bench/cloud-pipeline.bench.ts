@@ -56,7 +56,7 @@ interface Sample {
   share: number;
 }
 
-async function runEngine(name: string, apiUrl: string, deepgram: FakeDeepgram | undefined, audio: Map<string, Buffer>): Promise<Sample[]> {
+async function runEngine(name: string, apiUrl: string, deepgram: FakeDeepgram | undefined, audio: Map<string, Buffer>, tts?: FakeElevenLabs): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (let c = 0; c < CALLS; c++) {
     const callSid = 'CA' + (Date.now().toString(16) + c.toString(16) + '0'.repeat(32)).slice(0, 32);
@@ -95,6 +95,8 @@ async function runEngine(name: string, apiUrl: string, deepgram: FakeDeepgram | 
       }
       const decided = deepgram ? deepgram.speechFinalAt[finalsBefore] : speechEnd + END_OF_TURN_MS;
       samples.push({ endToFrame: first - speechEnd, share: first - decided });
+      const stream = tts?.streams.find((x) => x.openedAt > decided);
+      if (stream && process.env.BENCH_DEBUG) process.stderr.write(`share ${(first - decided).toFixed(0)}: tts socket opened +${(stream.openedAt - decided).toFixed(1)}, text +${((stream.textAt ?? NaN) - decided).toFixed(1)}, first chunk +${((stream.firstChunkAt ?? NaN) - decided).toFixed(1)}\n`);
       // Let the answer play out (its marks come back) before the next utterance.
       for (let i = 0; i < 500; i++) {
         await sleep(20);
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
     const cloud: Sample[] = [];
     const offline: Sample[] = [];
     for (let round = 0; round < 2; round++) {
-      cloud.push(...(await runEngine('cloud', cloudUrl, deepgram, audio)));
+      cloud.push(...(await runEngine('cloud', cloudUrl, deepgram, audio, elevenlabs)));
       offline.push(...(await runEngine('offline', offlineUrl, undefined, audio)));
     }
     process.stdout.write(`\nMachine: ${machine()} (shared with other busy jobs). Date: ${new Date().toISOString()}. ${CALLS * 2} calls × ${TURNS} utterances per engine.\n\n`);

@@ -21,6 +21,9 @@ export interface ElevenLabsStream {
   messages: Record<string, unknown>[];
   text: string;
   chunksSent: number;
+  /** performance.now() when the socket was accepted, and when its first text arrived. */
+  openedAt: number;
+  textAt?: number;
   firstChunkAt?: number;
   lastChunkAt?: number;
 }
@@ -68,7 +71,7 @@ export class FakeElevenLabs {
   private serve(ws: WebSocket, voiceId: string, query: URLSearchParams, headerKey: string | undefined): void {
     this.sockets.add(ws);
     ws.on('close', () => this.sockets.delete(ws));
-    const stream: ElevenLabsStream = { voiceId, query, headerKey, messages: [], text: '', chunksSent: 0 };
+    const stream: ElevenLabsStream = { voiceId, query, headerKey, messages: [], text: '', chunksSent: 0, openedAt: performance.now() };
     this.streams.push(stream);
     const behaviour = { ...this.behaviour };
     let buffered = '';
@@ -122,6 +125,7 @@ export class FakeElevenLabs {
       if (message.text === '') return generate(takeAll(), true);
       buffered += message.text;
       stream.text += message.text;
+      stream.textAt ??= performance.now();
       if (message.flush === true) generate(takeAll(), false);
     });
 

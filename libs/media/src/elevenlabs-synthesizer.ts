@@ -20,6 +20,16 @@ interface ElevenLabsMessage {
   message?: unknown;
 }
 
+/** Pre-opened sockets kept per process, and how long one waits for a sentence (ElevenLabs closes idle ones at 20 s). */
+const MAX_SPARES = 8;
+const SPARE_TTL_MS = 15_000;
+
+interface Spare {
+  ws: WebSocket;
+  initSent: boolean;
+  timer: NodeJS.Timeout;
+}
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const AUTH_REASON = /api.?key|unauthori[sz]ed|authenticat|permission|forbidden/i;
 
@@ -33,8 +43,64 @@ const AUTH_REASON = /api.?key|unauthori[sz]ed|authenticat|permission|forbidden/i
  */
 export class ElevenLabsSynthesizer implements StreamingSpeechSynthesizer {
   readonly name = 'elevenlabs';
+  private readonly spares: Spare[] = [];
 
   constructor(private readonly options: ElevenLabsOptions) {}
+
+  /**
+   * Opens a socket (and sends the initial message) for a sentence that is about to come, so the
+   * TLS and WebSocket handshakes overlap the agent's thinking. Spares are shared by the calls of
+   * the process, bounded, and closed unused before ElevenLabs' 20 s inactivity timeout.
+   */
+  prepare(): void {
+    if (this.spares.length >= MAX_SPARES) return;
+    const ws = this.connect();
+    const spare: Spare = { ws, initSent: false, timer: setTimeout(() => drop(true), SPARE_TTL_MS) };
+    spare.timer.unref();
+    const drop = (close = false) => {
+      const i = this.spares.indexOf(spare);
+      if (i >= 0) this.spares.splice(i, 1);
+      clearTimeout(spare.timer);
+      if (close && ws.readyState === WebSocket.OPEN) {
+        ws.send('{"text":""}');
+        ws.close(1000);
+      } else if (close) ws.terminate();
+    };
+    ws.on('open', () => {
+      ws.send(this.initMessage());
+      spare.initSent = true;
+    });
+    // A spare that fails is simply dropped: the sentence that needs it opens its own socket and reports the error.
+    ws.on('unexpected-response', (req, res) => (res.resume(), req.destroy(), drop()));
+    ws.on('error', () => drop());
+    ws.on('close', () => drop());
+    ws.on('message', () => drop(true)); // an unsolicited message (an error): not a usable socket
+    this.spares.push(spare);
+  }
+
+  private take(): Spare | undefined {
+    for (;;) {
+      const spare = this.spares.shift();
+      if (!spare) return undefined;
+      clearTimeout(spare.timer);
+      spare.ws.removeAllListeners();
+      if (spare.ws.readyState === WebSocket.OPEN || spare.ws.readyState === WebSocket.CONNECTING) return spare;
+    }
+  }
+
+  private connect(): WebSocket {
+    return new WebSocket(this.streamUrl(), { headers: { 'xi-api-key': this.options.apiKey }, handshakeTimeout: this.options.timeoutMs });
+  }
+
+  private initMessage(): string {
+    return JSON.stringify({
+      text: ' ',
+      voice_settings: { stability: 0.5, similarity_boost: 0.8, speed: 1 },
+      // Smaller first chunks than the default [120, 160, 250, 290]: the first audio of a short phone sentence sooner.
+      generation_config: { chunk_length_schedule: [50, 120, 160, 250] },
+      'xi-api-key': this.options.apiKey,
+    });
+  }
 
   streamUrl(): string {
     const url = new URL(this.options.url.replace(/^http/, 'ws'));
@@ -54,9 +120,10 @@ export class ElevenLabsSynthesizer implements StreamingSpeechSynthesizer {
     const clean = text.replace(/[\u0000-\u001f]/g, ' ').trim().slice(0, 2000);
     if (!clean) return Promise.resolve();
     if (signal.aborted) return Promise.reject(signal.reason ?? new DOMException('aborted', 'AbortError'));
-    const { apiKey, timeoutMs } = this.options;
+    const { timeoutMs } = this.options;
     return new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(this.streamUrl(), { headers: { 'xi-api-key': apiKey }, handshakeTimeout: timeoutMs });
+      const spare = this.take();
+      const ws = spare?.ws ?? this.connect();
       let settled = false;
       let invalid = 0;
       let gotAudio = false;
@@ -96,17 +163,13 @@ export class ElevenLabsSynthesizer implements StreamingSpeechSynthesizer {
             : new SpeechProviderError(`elevenlabs closed the stream before the end of the audio (${code}${why ? ` ${why}` : ''})`),
         );
       });
-      ws.on('open', () => {
-        ws.send(JSON.stringify({
-          text: ' ',
-          voice_settings: { stability: 0.5, similarity_boost: 0.8, speed: 1 },
-          // Smaller first chunks than the default [120, 160, 250, 290]: the first audio of a short phone sentence sooner.
-          generation_config: { chunk_length_schedule: [50, 120, 160, 250] },
-          'xi-api-key': apiKey,
-        }));
+      const begin = () => {
+        if (!spare?.initSent) ws.send(this.initMessage());
         ws.send(JSON.stringify({ text: `${clean} `, flush: true }));
         ws.send('{"text":""}');
-      });
+      };
+      if (ws.readyState === WebSocket.OPEN) begin();
+      else ws.on('open', begin);
       const malformed = () => {
         if (++invalid > (this.options.maxInvalidMessages ?? 10)) finish(new SpeechProviderError(`elevenlabs sent ${invalid} malformed messages`));
       };

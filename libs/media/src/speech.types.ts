@@ -103,6 +103,8 @@ export interface StreamingSpeechRecognizer {
  */
 export interface StreamingSpeechSynthesizer extends SpeechSynthesizer {
   synthesizeStream(text: string, voice: SynthesisVoice, signal: AbortSignal, onAudio: (mulaw: Buffer) => void): Promise<void>;
+  /** A hint that a sentence will follow shortly (the agent is thinking): open a connection now. */
+  prepare?(): void;
 }
 
 /** Whether a synthesiser can stream (see `StreamingSpeechSynthesizer`). */

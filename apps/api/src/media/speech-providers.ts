@@ -44,6 +44,10 @@ export class FallbackSynthesizer implements StreamingSpeechSynthesizer {
     return Buffer.concat(chunks);
   }
 
+  prepare(): void {
+    if (this.now() >= this.disabledUntil) this.primary.prepare?.();
+  }
+
   async synthesizeStream(text: string, voice: SynthesisVoice, signal: AbortSignal, onAudio: (mulaw: Buffer) => void): Promise<void> {
     if (this.now() >= this.disabledUntil) {
       let delivered = false;

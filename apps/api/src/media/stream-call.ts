@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { AgentConfig, AgentDecision, AgentInput } from '#libs/agents';
 import type { AppConfig } from '#libs/config';
 import {
-  AudioRing, EnergyVad, FramePacer, FRAME_MS, mulawLevelDb, SpeechAuthError, type SpeechProviderError, type SpeechRecognizer,
+  AudioRing, EnergyVad, FramePacer, FRAME_MS, isStreamingSynthesizer, mulawLevelDb, SpeechAuthError, type SpeechProviderError, type SpeechRecognizer,
   type SpeechSynthesizer, type StreamingRecognitionSession, type StreamingSpeechRecognizer, type Transcript, type VadEvent,
 } from '#libs/media';
 import type { AgentTurnJobResult } from '#libs/queues';
@@ -339,10 +339,16 @@ export class StreamCall {
       return;
     }
     write.turn({ speaker: 'caller', text: result.text, confidence: result.confidence });
-    this.commit(write, `caller-${this.session.seq}`);
+    const key = `caller-${this.session.seq}`;
     appendHistory(this.session, { role: 'caller', text: result.text });
     this.session.callerTurns += 1;
-    await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt);
+    try {
+      await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt);
+    } finally {
+      // Stored once the agent's turn is queued, not before: the transcript job would otherwise be
+      // ahead of it in Redis and on the worker. Its sequence number was taken above, so order holds.
+      this.commit(write, key);
+    }
   }
 
   private speakGreeting(): void {
@@ -356,6 +362,8 @@ export class StreamCall {
     if (this.current) this.interrupt('speech');
     const record = this.newAnswer(false, receivedAt);
     this.state = 'thinking';
+    // The voice's connection opens while the agent thinks.
+    if (isStreamingSynthesizer(this.deps.tts)) this.deps.tts.prepare?.();
     record.turn = await this.deps.runner.start(this.session, input, {
       token: (text) => {
         if (this.current === record) record.answer.pushText(text);
