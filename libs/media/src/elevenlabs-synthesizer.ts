@@ -142,7 +142,7 @@ export class ElevenLabsSynthesizer implements StreamingSpeechSynthesizer {
       };
       // A stalled provider must not hold the sentence (and the caller) hostage.
       const timer = setTimeout(() => finish(new SpeechProviderError(`elevenlabs sent no audio within ${timeoutMs} ms`)), timeoutMs);
-      const onAbort = () => finish(signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError'));
+      const onAbort = () => finish((signal.reason as Error | undefined) ?? new DOMException('aborted', 'AbortError'));
       signal.addEventListener('abort', onAbort, { once: true });
       ws.on('unexpected-response', (req, res) => {
         const status = res.statusCode ?? 0;

@@ -76,7 +76,7 @@ export class OpenAiSpeechSynthesizer implements StreamingSpeechSynthesizer {
       }
       if (!bytes) throw new SpeechProviderError('openai-tts finished without audio');
     } catch (err) {
-      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : err;
+      if (signal.aborted) throw signal.reason ?? err;
       if (stall.signal.aborted && stall.signal.reason instanceof SpeechProviderError) throw stall.signal.reason;
       if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) {
         throw new SpeechAuthError(`openai-tts refused the API key (HTTP ${err.status}): check OPENAI_API_KEY`);
