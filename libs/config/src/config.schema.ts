@@ -78,6 +78,11 @@ export const configSchema = z.object({
   /** espeak-ng speaking rate (words per minute). */
   ESPEAK_RATE: int(80, 400).default(150),
 
+  /** Observability: Prometheus metrics on GET /metrics of the api (PORT) and each worker (WORKER_PORT). */
+  METRICS_ENABLED: optional(bool).default(true),
+  /** When set, /metrics wants `Authorization: Bearer <token>`; unset, keep /metrics on a private network. */
+  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),
 }).superRefine(requireOpenAiSettings);

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { MetricsService } from '#libs/metrics';
 import { TranscriptQueue, withTimeout, type TranscriptJobData } from '#libs/queues';
 import { TranscriptStore } from './transcript.store.js';
 
@@ -28,6 +29,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly queue: TranscriptQueue,
     private readonly store: TranscriptStore,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -37,6 +39,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
 
   /** Makes the write durable (queued, stored, or spooled); resolves within about 0.5 s. */
   async write(jobId: string, batch: TranscriptJobData): Promise<void> {
+    this.metrics.observeCallWrite(batch); // turns, barge-ins, misses, calls: each write happens once
     if (Date.now() >= this.queueDownUntil) {
       try {
         await withTimeout(this.queue.add(jobId, batch), 500, 'transcript enqueue');

@@ -3,6 +3,7 @@ import type { AgentConfig, AgentDecision, AgentInput } from '#libs/agents';
 import type { AppConfig } from '#libs/config';
 import { AudioRing, EnergyVad, FramePacer, FRAME_MS, mulawLevelDb, type SpeechRecognizer, type SpeechSynthesizer, type VadEvent } from '#libs/media';
 import type { AgentTurnJobResult } from '#libs/queues';
+import { streamTurnTimings } from '#libs/metrics';
 import { appendHistory, type CallSession } from '#libs/sessions';
 import type { CallRecorder } from '../twilio/call-recorder.js';
 import type { AgentTurnRunner, RunningTurn } from './agent-turn.runner.js';
@@ -38,6 +39,9 @@ interface AnswerRecord {
   latencyMs?: number;
   greeting: boolean;
   receivedAt: number;
+  /** Stage marks (epoch ms) and the worker's timings, stored with the turn as its `timings`. */
+  at: { recognized?: number; firstText?: number; firstAudio?: number };
+  worker?: AgentTurnJobResult['timings'];
 }
 
 /**
@@ -201,6 +205,8 @@ export class StreamCall {
       heardChars: current.answer.heardText().length,
       droppedFrames: dropped,
       onsetMs: event?.onsetMs,
+      // Speech onset → clear, in stream time: `clear` goes out while the confirming frame is handled.
+      reactionMs: event ? event.atMs - event.onsetMs : undefined,
     });
     this.commit(write, `barge-${current.answer.generation}-${this.eventCounter}`);
   }
@@ -234,7 +240,7 @@ export class StreamCall {
     this.commit(write, `caller-${this.session.seq}`);
     appendHistory(this.session, { role: 'caller', text: result.text });
     this.session.callerTurns += 1;
-    await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt);
+    await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt, Date.now());
   }
 
   private speakGreeting(): void {
@@ -243,19 +249,24 @@ export class StreamCall {
     record.answer.endText();
   }
 
-  private async respond(input: AgentInput, receivedAt: number): Promise<void> {
+  private async respond(input: AgentInput, receivedAt: number, recognizedAt?: number): Promise<void> {
     if (this.state === 'closed') return;
     if (this.current) this.interrupt('speech');
     const record = this.newAnswer(false, receivedAt);
+    record.at.recognized = recognizedAt;
     this.state = 'thinking';
     record.turn = await this.deps.runner.start(this.session, input, {
       token: (text) => {
-        if (this.current === record) record.answer.pushText(text);
+        if (this.current !== record) return;
+        record.at.firstText ??= Date.now();
+        record.answer.pushText(text);
       },
       done: (result: AgentTurnJobResult) => {
         if (this.current !== record) return;
         record.decision = result.decision;
         record.latencyMs = Date.now() - receivedAt;
+        record.worker = result.timings;
+        record.at.firstText ??= Date.now();
         record.answer.endText(result.decision.say);
       },
       failed: (reason) => {
@@ -287,10 +298,11 @@ export class StreamCall {
         if (this.state === 'speaking' || this.state === 'thinking') this.state = 'listening';
       },
       (speaking) => {
+        record.at.firstAudio ??= Date.now();
         if (this.current?.answer === speaking && this.state !== 'user') this.state = 'speaking';
       },
     );
-    const record: AnswerRecord = { answer, greeting, receivedAt };
+    const record: AnswerRecord = { answer, greeting, receivedAt, at: {} };
     this.current = record;
     return record;
   }
@@ -311,6 +323,7 @@ export class StreamCall {
         latencyMs: record.latencyMs,
         action: record.greeting ? 'greeting' : decision?.action,
         data: record.greeting ? undefined : { intent: decision?.intent, department: decision?.department, transferTo: decision?.transferTo, planned: interrupted ? record.answer.fullText : undefined },
+        timings: record.greeting ? undefined : streamTurnTimings({ speechEnd: record.receivedAt, ...record.at }, record.worker),
       });
     }
     if (text) appendHistory(this.session, { role: 'agent', text });
