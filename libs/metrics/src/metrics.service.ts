@@ -151,6 +151,9 @@ export class MetricsService {
     this.registry.setDefaultLabels({ app });
     // Event-loop lag, heap, GC, CPU, file descriptors: prom-client's standard process families.
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names these three gauges `…_total`, which Prometheus reserves for counters
+    // (promtool rejects them); the process's handle count is in process_open_fds anyway.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
   }
 
   /** The exposition, in Prometheus text format. */

@@ -1,8 +1,9 @@
 import { WorkerHost } from '@nestjs/bullmq';
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { Job } from 'bullmq';
-import { MetricsService } from '#libs/metrics';
+import { AGENT_PROVIDER, type AgentProvider } from '#libs/agents';
+import { MetricsService, type ModelOutcome } from '#libs/metrics';
 import { QueueName, type TranscriptJobData } from '#libs/queues';
 
 /**
@@ -16,6 +17,7 @@ export class JobMetrics implements OnApplicationBootstrap {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly metrics: MetricsService,
+    @Inject(AGENT_PROVIDER) private readonly provider: AgentProvider,
   ) {}
 
   /** @nestjs/bullmq creates the workers in onModuleInit: they all exist by now. */
@@ -27,14 +29,16 @@ export class JobMetrics implements OnApplicationBootstrap {
       const queue = worker.name;
       worker.on('completed', (job: Job) => {
         this.metrics.observeJob(queue, 'completed', seconds(job.processedOn, job.finishedOn));
+        if (queue === QueueName.AgentTurns) this.metrics.countModelRequest(this.provider.name, 'ok');
         if (queue === QueueName.Transcripts) this.transcriptStored(job as Job<TranscriptJobData>);
         if (queue === QueueName.CallLifecycle) {
           const disposition = (job.returnvalue as { disposition?: unknown } | undefined)?.disposition;
           if (typeof disposition === 'string') this.metrics.countDisposition(disposition);
         }
       });
-      worker.on('failed', (job: Job | undefined) => {
+      worker.on('failed', (job: Job | undefined, err: Error) => {
         if (job) this.metrics.observeJob(queue, 'failed', seconds(job.processedOn, job.finishedOn ?? Date.now()));
+        if (queue === QueueName.AgentTurns) this.metrics.countModelRequest(this.provider.name, turnFailure(err.message));
       });
     }
   }
@@ -46,6 +50,13 @@ export class JobMetrics implements OnApplicationBootstrap {
       if (Number.isFinite(spokenAt)) this.metrics.observeTranscriptLag((storedAt - spokenAt) / 1000);
     }
   }
+}
+
+/** The agent-turn processor fails a turn with `<code>: <message>` (cancelled, budget, provider). */
+function turnFailure(message: string): ModelOutcome {
+  if (message.startsWith('cancelled')) return 'cancelled';
+  if (message.startsWith('budget') || message.startsWith('turn budget')) return 'timeout';
+  return 'error';
 }
 
 function seconds(from: number | undefined, to: number | undefined): number {
