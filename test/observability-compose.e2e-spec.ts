@@ -70,7 +70,7 @@ describe('compose observability', () => {
     expect(mounts.length).toBe(3);
     for (const m of mounts) expect(existsSync(m.source)).toBe(true);
     const provider = parse(readFileSync('ops/grafana/provisioning/dashboards/switchboard.yml', 'utf8')).providers[0];
-    expect(mounts.find((m: { source: string }) => m.source.endsWith('ops/grafana/dashboards')).target).toBe(provider.options.path);
+    expect(mounts.find((m: { source: string }) => m.source.endsWith('ops/grafana/dashboards'))?.target).toBe(provider.options.path);
     const datasource = parse(readFileSync('ops/grafana/provisioning/datasources/prometheus.yml', 'utf8')).datasources[0];
     expect(datasource.url).toBe('http://prometheus:9090');
     const dashboard = JSON.parse(readFileSync('ops/grafana/dashboards/switchboard.json', 'utf8'));
