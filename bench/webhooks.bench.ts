@@ -141,7 +141,49 @@ async function load(target: Target, route: 'voice' | 'gather', rate?: number): P
   };
 }
 
+/**
+ * BENCH_METRICS=compare: the cost of the Prometheus metrics. Two api processes on one worker,
+ * METRICS_ENABLED=true and =false, under the same maximum load, in alternating order for
+ * BENCH_ROUNDS rounds (the machine is noisy: the median of the per-round ratios is the result).
+ */
+async function compareMetrics(): Promise<void> {
+  const [onPort, offPort, workerPort] = [freePort(), freePort(), freePort()];
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const worker = await startProcess(['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`);
+  const on = await startProcess(['dist/apps/api/src/main.js'], { ...env, PORT: String(onPort), METRICS_ENABLED: 'true' }, `http://127.0.0.1:${onPort}/health/ready`);
+  const off = await startProcess(['dist/apps/api/src/main.js'], { ...env, PORT: String(offPort), METRICS_ENABLED: 'false' }, `http://127.0.0.1:${offPort}/health/ready`);
+  const targets: Target[] = [
+    { name: 'metrics on', url: `http://127.0.0.1:${onPort}` },
+    { name: 'metrics off', url: `http://127.0.0.1:${offPort}` },
+  ];
+  const rows: (Row & { round: number })[] = [];
+  try {
+    for (const route of (process.env.BENCH_ROUTES ?? 'voice,gather').split(',') as ('voice' | 'gather')[]) {
+      for (let round = 1; round <= rounds; round++) {
+        for (const target of round % 2 ? targets : [...targets].reverse()) rows.push({ ...(await load(target, route)), round });
+      }
+    }
+  } finally {
+    await Promise.all([on, off, worker].map(stopProcess));
+  }
+  console.log(`\nmachine: ${machine()}; ${new Date().toISOString()}; ${DURATION} s per load, ${rounds} rounds\n`);
+  console.log('| route | round | target | req/s | p50 ms | p99 ms | errors |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.route} | ${r.round} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+  for (const route of new Set(rows.map((r) => r.route))) {
+    const ratios = [];
+    for (let round = 1; round <= rounds; round++) {
+      const of = (name: string) => rows.find((r) => r.route === route && r.round === round && r.target === name)!.rps;
+      ratios.push(of('metrics on') / of('metrics off'));
+    }
+    ratios.sort((a, b) => a - b);
+    const sum = (name: string) => rows.filter((r) => r.route === route && r.target === name).reduce((t, r) => t + r.rps, 0);
+    console.log(`\n${route}: throughput on / off — median of rounds ${ratios[Math.floor(ratios.length / 2)].toFixed(3)}, pooled ${(sum('metrics on') / sum('metrics off')).toFixed(3)} (rounds: ${ratios.map((r) => r.toFixed(3)).join(', ')})`);
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_METRICS === 'compare') return compareMetrics();
   const apiPort = freePort();
   const barePort = apiPort + 1;
   const workerPort = apiPort + 2;

@@ -32,7 +32,7 @@ describe('MetricsService.observeCallWrite', () => {
     });
     expect(await value(metrics, 'switchboard_turn_stage_seconds', { mode: 'stream', stage: 'total' })).toBeGreaterThan(0);
     const histogram = await metrics.registry.getSingleMetric('switchboard_turn_stage_seconds')!.get();
-    const counts = histogram.values.filter((v) => v.metricName === 'switchboard_turn_stage_seconds_count');
+    const counts = (histogram.values as Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>).filter((v) => v.metricName === 'switchboard_turn_stage_seconds_count');
     expect(counts.map((c) => [c.labels.stage, c.value]).sort()).toEqual([['queue', 1], ['recognition', 1], ['total', 1]]);
     expect(await value(metrics, 'switchboard_barge_ins_total', { mode: 'stream' })).toBe(1);
     expect(await value(metrics, 'switchboard_missed_turns_total', { mode: 'stream', reason: 'no_input' })).toBe(1);
