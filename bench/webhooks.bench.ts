@@ -113,7 +113,8 @@ async function openLoop(target: Target, route: 'voice' | 'gather', rate: number)
 
 async function load(target: Target, route: 'voice' | 'gather', rate?: number): Promise<Row> {
   if (rate) return openLoop(target, route, rate);
-  const expected = 20_000;
+  // Calls opened ahead of a gather load (each request is a distinct turn); BENCH_MAX_CALLS lowers it for short runs.
+  const expected = Number(process.env.BENCH_MAX_CALLS ?? 20_000);
   const calls = route === 'gather' ? await openCalls(target, Math.min(expected + 500, 25_000)) : [];
   let next = 0;
   const result = await autocannon({

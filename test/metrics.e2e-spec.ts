@@ -1,11 +1,17 @@
+import { Global, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AGENT_PROVIDER, AgentsModule, type AgentProvider } from '#libs/agents';
+import { ConfigModule } from '#libs/config';
+import { METRICS_APP, METRICS_ENABLED, MetricsService } from '#libs/metrics';
+import { FakeOpenAi } from './support/fake-openai.js';
 import type pg from 'pg';
 import { TwilioMediaClient } from '../scripts/call/media-client.js';
 import { TwilioRelayClient } from '../scripts/call/relay-client.js';
 import { FakeTwilioApi } from './support/fake-twilio-api.js';
 import { FakeTwilio, callParams, newCallSid, startSystem, testConfig, twimlUrl, waitFor, type Running, type System } from './support/harness.js';
 import { answerCall, say, sleep, stt } from './support/media.js';
-import { promtoolCheck, scrape, valueOf, type Sample } from './support/prometheus.js';
+import { parseExposition, promtoolCheck, scrape, valueOf, type Sample } from './support/prometheus.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const ADMIN = { authorization: `Bearer ${process.env.ADMIN_API_KEY}` };
@@ -114,8 +120,8 @@ describe('calls move the metrics by what happened', () => {
     const jobs = (s: Sample[], queue: string) => valueOf(s, 'switchboard_queue_job_duration_seconds_count', { queue, outcome: 'completed' });
     expect(jobs(workerAfter, 'agent-turns') - jobs(workerBefore, 'agent-turns')).toBe(1);
     expect(jobs(workerAfter, 'transcripts') - jobs(workerBefore, 'transcripts')).toBeGreaterThanOrEqual(3);
-    expect(valueOf(workerAfter, 'switchboard_model_requests_total', { provider: 'local', outcome: 'ok' })
-      - valueOf(workerBefore, 'switchboard_model_requests_total', { provider: 'local', outcome: 'ok' })).toBe(1);
+    expect(valueOf(workerAfter, 'switchboard_agent_turns_total', { provider: 'local', outcome: 'ok' })
+      - valueOf(workerBefore, 'switchboard_agent_turns_total', { provider: 'local', outcome: 'ok' })).toBe(1);
 
     // The stage breakdown is stored with the agent's turn and served by the admin API.
     const turns = await waitFor(async () => {
@@ -196,4 +202,36 @@ describe('calls move the metrics by what happened', () => {
     expect(answered.timings!.total).toBeGreaterThanOrEqual(answered.timings!.recognition + answered.timings!.model_first_token - 5);
     expect(valueOf(after, 'switchboard_media_messages_total', { socket: 'media' }) - valueOf(before, 'switchboard_media_messages_total', { socket: 'media' })).toBeGreaterThan(50);
   }, 90_000);
+});
+
+describe('model requests', () => {
+  @Global()
+  @Module({
+    providers: [{ provide: METRICS_APP, useValue: 'worker' }, { provide: METRICS_ENABLED, useValue: true }, MetricsService],
+    exports: [MetricsService],
+  })
+  class TestMetricsModule {}
+
+  it('the openai provider counts every attempt: 429, 5xx, the retries and the answer', async () => {
+    const fake = new FakeOpenAi();
+    await fake.start();
+    try {
+      const openai = testConfig({ AI_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url(), OPENAI_MODEL: 'fake-model' });
+      const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(openai), TestMetricsModule, AgentsModule] }).compile();
+      const provider = moduleRef.get<AgentProvider>(AGENT_PROVIDER);
+      const metrics = moduleRef.get(MetricsService);
+      fake.then({ kind: 'error', status: 429, headers: { 'retry-after-ms': '50' } }, { kind: 'error', status: 503 }, { kind: 'text', text: 'Here I am.' });
+      const decision = await provider.respond(
+        { callSid: `CA${'a'.repeat(32)}`, agentName: 'default', input: { kind: 'speech', text: 'hello', confidence: 0.9 }, history: [], state: {} },
+        new AbortController().signal,
+      );
+      expect(decision.say).toBe('Here I am.');
+      const samples = parseExposition(await metrics.exposition());
+      const outcome = (o: string) => valueOf(samples, 'switchboard_model_requests_total', { provider: 'openai', outcome: o });
+      expect({ ok: outcome('ok'), retry: outcome('retry'), '429': outcome('429'), '5xx': outcome('5xx'), error: outcome('error') }).toEqual({ ok: 1, retry: 2, '429': 1, '5xx': 1, error: 0 });
+      await moduleRef.close();
+    } finally {
+      await fake.stop();
+    }
+  });
 });

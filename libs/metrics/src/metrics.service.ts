@@ -121,7 +121,13 @@ export class MetricsService {
   });
   private readonly modelRequests = new Counter({
     name: 'switchboard_model_requests_total',
-    help: 'Agent model requests by provider and outcome',
+    help: 'Model requests (each attempt) by provider and outcome; retry counts attempts that were retried',
+    labelNames: ['provider', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly agentTurns = new Counter({
+    name: 'switchboard_agent_turns_total',
+    help: 'Agent turns run by this worker, by provider and outcome (ok, cancelled, timeout, error)',
     labelNames: ['provider', 'outcome'],
     registers: [this.registry],
   });
@@ -237,6 +243,12 @@ export class MetricsService {
   countModelRequest(provider: string, outcome: ModelOutcome): void {
     if (!this.enabled) return;
     this.modelRequests.inc({ provider, outcome });
+  }
+
+  /** One agent turn (one job) ended on this worker. */
+  countAgentTurn(provider: string, outcome: 'ok' | 'cancelled' | 'timeout' | 'error'): void {
+    if (!this.enabled) return;
+    this.agentTurns.inc({ provider, outcome });
   }
 
   countSocketMessage(socket: SocketKind): void {

@@ -3,7 +3,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { DiscoveryService } from '@nestjs/core';
 import type { Job } from 'bullmq';
 import { AGENT_PROVIDER, type AgentProvider } from '#libs/agents';
-import { MetricsService, type ModelOutcome } from '#libs/metrics';
+import { MetricsService } from '#libs/metrics';
 import { QueueName, type TranscriptJobData } from '#libs/queues';
 
 /**
@@ -29,7 +29,7 @@ export class JobMetrics implements OnApplicationBootstrap {
       const queue = worker.name;
       worker.on('completed', (job: Job) => {
         this.metrics.observeJob(queue, 'completed', seconds(job.processedOn, job.finishedOn));
-        if (queue === QueueName.AgentTurns) this.metrics.countModelRequest(this.provider.name, 'ok');
+        if (queue === QueueName.AgentTurns) this.metrics.countAgentTurn(this.provider.name, 'ok');
         if (queue === QueueName.Transcripts) this.transcriptStored(job as Job<TranscriptJobData>);
         if (queue === QueueName.CallLifecycle) {
           const disposition = (job.returnvalue as { disposition?: unknown } | undefined)?.disposition;
@@ -38,7 +38,7 @@ export class JobMetrics implements OnApplicationBootstrap {
       });
       worker.on('failed', (job: Job | undefined, err: Error) => {
         if (job) this.metrics.observeJob(queue, 'failed', seconds(job.processedOn, job.finishedOn ?? Date.now()));
-        if (queue === QueueName.AgentTurns) this.metrics.countModelRequest(this.provider.name, turnFailure(err.message));
+        if (queue === QueueName.AgentTurns) this.metrics.countAgentTurn(this.provider.name, turnFailure(err.message));
       });
     }
   }
@@ -53,7 +53,7 @@ export class JobMetrics implements OnApplicationBootstrap {
 }
 
 /** The agent-turn processor fails a turn with `<code>: <message>` (cancelled, budget, provider). */
-function turnFailure(message: string): ModelOutcome {
+function turnFailure(message: string): 'cancelled' | 'timeout' | 'error' {
   if (message.startsWith('cancelled')) return 'cancelled';
   if (message.startsWith('budget') || message.startsWith('turn budget')) return 'timeout';
   return 'error';
