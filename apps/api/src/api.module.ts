@@ -10,6 +10,7 @@ import { RedisModule } from '#libs/redis';
 import { SessionsModule } from '#libs/sessions';
 import { TranscriptsModule } from '#libs/transcripts';
 import { AdminModule } from './admin/admin.module.js';
+import { ConsoleController } from './console/console.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiGauges } from './metrics/api-gauges.js';
 import { MediaModule } from './media/media.module.js';
@@ -35,7 +36,7 @@ export class ApiModule {
         MediaModule,
         AdminModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, ConsoleController],
       providers: [HealthService, ApiGauges],
     };
   }

@@ -1,6 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '#libs/metrics';
 import { TranscriptQueue, withTimeout, type TranscriptJobData } from '#libs/queues';
+import { PiiRedactor } from '#libs/redaction';
+import { redactBatch } from './redact-batch.js';
 import { TranscriptStore } from './transcript.store.js';
 
 interface Spooled {
@@ -29,6 +31,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly queue: TranscriptQueue,
     private readonly store: TranscriptStore,
+    private readonly redactor: PiiRedactor,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -39,6 +42,9 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
 
   /** Makes the write durable (queued, stored, or spooled); resolves within about 0.5 s. */
   async write(jobId: string, batch: TranscriptJobData): Promise<void> {
+    // Every turn of every mode passes here first: the words are redacted before they reach the
+    // queue (Redis), the spool or Postgres, so the original is never written anywhere.
+    batch = redactBatch(batch, this.redactor);
     this.metrics.observeCallWrite(batch); // turns, barge-ins, misses, calls: each write happens once
     if (Date.now() >= this.queueDownUntil) {
       try {
