@@ -126,6 +126,10 @@ export const configSchema = z.object({
     .refine((v) => v.split(',').map((s) => s.trim()).filter(Boolean).every((s) => ['card', 'ssn', 'email', 'phone'].includes(s)), 'must be a comma list of card, ssn, email, phone'),
   /** Erase transcripts of calls older than this many days (a worker job); unset keeps them. */
   TRANSCRIPT_RETENTION_DAYS: optional(int(1, 36_500)),
+  /** Observability: Prometheus metrics on GET /metrics of the api (PORT) and each worker (WORKER_PORT). */
+  METRICS_ENABLED: optional(bool).default(true),
+  /** When set, /metrics wants `Authorization: Bearer <token>`; unset, keep /metrics on a private network. */
+  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
 
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),

@@ -6,6 +6,7 @@ import {
   type SpeechSynthesizer, type StreamingRecognitionSession, type StreamingSpeechRecognizer, type Transcript, type VadEvent,
 } from '#libs/media';
 import type { AgentTurnJobResult } from '#libs/queues';
+import { streamTurnTimings } from '#libs/metrics';
 import { appendHistory, type CallSession } from '#libs/sessions';
 import type { CallRecorder } from '../twilio/call-recorder.js';
 import type { AgentTurnRunner, RunningTurn } from './agent-turn.runner.js';
@@ -47,6 +48,9 @@ interface AnswerRecord {
   latencyMs?: number;
   greeting: boolean;
   receivedAt: number;
+  /** Stage marks (epoch ms) and the worker's timings, stored with the turn as its `timings`. */
+  at: { recognized?: number; firstText?: number; firstAudio?: number };
+  worker?: AgentTurnJobResult['timings'];
 }
 
 /**
@@ -303,6 +307,8 @@ export class StreamCall {
       heardChars: current.answer.heardText().length,
       droppedFrames: dropped,
       onsetMs: event?.onsetMs,
+      // Speech onset → clear, in stream time: `clear` goes out while the confirming frame is handled.
+      reactionMs: event ? event.atMs - event.onsetMs : undefined,
     });
     this.commit(write, `barge-${current.answer.generation}-${this.eventCounter}`);
   }
@@ -343,7 +349,7 @@ export class StreamCall {
     appendHistory(this.session, { role: 'caller', text: result.text });
     this.session.callerTurns += 1;
     try {
-      await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt);
+      await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt, Date.now());
     } finally {
       // Stored once the agent's turn is queued, not before: the transcript job would otherwise be
       // ahead of it in Redis and on the worker. Its sequence number was taken above, so order holds.
@@ -357,21 +363,26 @@ export class StreamCall {
     record.answer.endText();
   }
 
-  private async respond(input: AgentInput, receivedAt: number): Promise<void> {
+  private async respond(input: AgentInput, receivedAt: number, recognizedAt?: number): Promise<void> {
     if (this.state === 'closed') return;
     if (this.current) this.interrupt('speech');
     const record = this.newAnswer(false, receivedAt);
+    record.at.recognized = recognizedAt;
     this.state = 'thinking';
     // The voice's connection opens while the agent thinks.
     if (isStreamingSynthesizer(this.deps.tts)) this.deps.tts.prepare?.();
     record.turn = await this.deps.runner.start(this.session, input, {
       token: (text) => {
-        if (this.current === record) record.answer.pushText(text);
+        if (this.current !== record) return;
+        record.at.firstText ??= Date.now();
+        record.answer.pushText(text);
       },
       done: (result: AgentTurnJobResult) => {
         if (this.current !== record) return;
         record.decision = result.decision;
         record.latencyMs = Date.now() - receivedAt;
+        record.worker = result.timings;
+        record.at.firstText ??= Date.now();
         record.answer.endText(result.decision.say);
       },
       failed: (reason) => {
@@ -403,10 +414,11 @@ export class StreamCall {
         if (this.state === 'speaking' || this.state === 'thinking') this.state = 'listening';
       },
       (speaking) => {
+        record.at.firstAudio ??= Date.now();
         if (this.current?.answer === speaking && this.state !== 'user') this.state = 'speaking';
       },
     );
-    const record: AnswerRecord = { answer, greeting, receivedAt };
+    const record: AnswerRecord = { answer, greeting, receivedAt, at: {} };
     this.current = record;
     return record;
   }
@@ -427,6 +439,7 @@ export class StreamCall {
         latencyMs: record.latencyMs,
         action: record.greeting ? 'greeting' : decision?.action,
         data: record.greeting ? undefined : { intent: decision?.intent, department: decision?.department, transferTo: decision?.transferTo, planned: interrupted ? record.answer.fullText : undefined },
+        timings: record.greeting ? undefined : streamTurnTimings({ speechEnd: record.receivedAt, ...record.at }, record.worker),
       });
     }
     if (text) appendHistory(this.session, { role: 'agent', text });
