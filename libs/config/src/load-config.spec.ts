@@ -37,4 +37,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...valid, HUMAN_TRANSFER_NUMBER: '555-1234' })).toThrow(/HUMAN_TRANSFER_NUMBER/);
     expect(() => loadConfig({ ...valid, ADMIN_API_KEY: 'short' })).toThrow(/ADMIN_API_KEY/);
   });
+
+  it('accepts a Twilio REST stand-in in development and refuses it in production', () => {
+    expect(loadConfig({ ...valid, TWILIO_API_BASE_URL: 'http://127.0.0.1:3002' }).TWILIO_API_BASE_URL).toBe('http://127.0.0.1:3002');
+    expect(() => loadConfig({ ...valid, NODE_ENV: 'production', TWILIO_API_BASE_URL: 'http://127.0.0.1:3002' })).toThrow(/TWILIO_API_BASE_URL is for development/);
+  });
 });
