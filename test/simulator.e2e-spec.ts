@@ -39,6 +39,15 @@ async function endedCall(callSid: string) {
   }, 20_000, 100);
 }
 
+/** Every tool turn is stored right before the agent reply it led to, in every mode. */
+async function expectToolsBeforeReplies(callSid: string) {
+  const turns = await system.turnsOf(callSid);
+  turns.forEach((t, i) => {
+    if (t.speaker === 'tool') expect(`${t.action} then ${turns[i + 1]?.speaker}`).toMatch(/ then (tool|agent)$/);
+  });
+  return turns;
+}
+
 describe('the call simulator with the Twilio REST stand-in', () => {
   it('gather: the agent hangs up, the status callback ends the call with a disposition', async () => {
     const lines: string[] = [];
@@ -58,12 +67,16 @@ describe('the call simulator with the Twilio REST stand-in', () => {
     expect(await endedCall(result.callSid)).toMatchObject({ status: 'busy' });
   }, 30_000);
 
-  it('relay: a transfer to a person is followed to the <Dial> and the call ends completed', async () => {
+  it('relay: DTMF 0 with nobody to transfer to offers a callback; tool turns precede replies; a goodbye is followed to the <Hangup>', async () => {
     const lines: string[] = [];
     const result = await runRelayCall({ ...options(lines), inputs: [{ kind: 'dtmf', digits: '0' }], bargeIn: false });
     // No transfer number in the test config: the agent offers a callback instead of a transfer.
     expect(['caller-hung-up', 'transfer']).toContain(result.outcome);
     expect(await endedCall(result.callSid)).toMatchObject({ status: 'completed' });
+    const billing = await runRelayCall({ ...options(lines), utterances: ['I was charged twice', 'no thanks'], bargeIn: false });
+    expect(await endedCall(billing.callSid)).toMatchObject({ status: 'completed', disposition: 'resolved' });
+    const turns = await expectToolsBeforeReplies(billing.callSid);
+    expect(turns.map((t) => t.action ?? t.speaker)).toEqual(['greeting', 'caller', 'route_department', 'lookup_faq', 'route', 'caller', 'end_call', 'hangup']);
     const goodbye = await runRelayCall({ ...options(lines), utterances: ['goodbye'], bargeIn: false });
     expect(goodbye.outcome).toBe('hangup');
     expect(lines).toContain('📴 agent hung up');
@@ -86,4 +99,24 @@ describe('the call simulator with the Twilio REST stand-in', () => {
     expect(call).toMatchObject({ status: 'completed', disposition: 'resolved' });
     expect(standIn.delivered.filter((d) => d.callSid === result.callSid)).toEqual([{ callSid: result.callSid, status: 'completed', httpStatus: 204 }]);
   }, 60_000);
+
+  it('gather: a support conversation opens a ticket through a create_ticket tool turn (state kept in the session)', async () => {
+    const lines: string[] = [];
+    const result = await runGatherCall({ ...options(lines), utterances: ['my internet is broken', 'it keeps dropping every evening', 'no'] });
+    expect(result.outcome).toBe('hangup');
+    expect(lines.some((l) => /When does it happen/.test(l))).toBe(true);
+    expect(lines.some((l) => /opened ticket \d( \d){5}/.test(l))).toBe(true);
+    expect(await endedCall(result.callSid)).toMatchObject({ status: 'completed', disposition: 'resolved' });
+    const turns = await expectToolsBeforeReplies(result.callSid);
+    const ticket = turns.findIndex((t) => t.action === 'create_ticket');
+    expect(turns[ticket].text).toMatch(/^create_ticket\(\{"problem":"my internet is broken","when":"it keeps dropping every evening"\}\) → ticket \d{6}$/);
+    expect(turns[ticket + 1]).toMatchObject({ speaker: 'agent' });
+  }, 30_000);
+
+  it('gather: a person asked for with no number configured ends as callback_requested, not resolved', async () => {
+    const lines: string[] = [];
+    const result = await runGatherCall({ ...options(lines), utterances: ['can I talk to a real person', 'yes please', 'no'] });
+    expect(lines.some((l) => /call you back/.test(l))).toBe(true);
+    expect(await endedCall(result.callSid)).toMatchObject({ status: 'completed', disposition: 'callback_requested' });
+  }, 30_000);
 });

@@ -103,7 +103,7 @@ export class RelaySession {
         record.action = decision.action;
         record.latencyMs = Date.now() - receivedAt;
         record.data = { intent: decision.intent, department: decision.department, transferTo: decision.transferTo };
-        for (const tool of decision.tools ?? []) write.tool(tool);
+        write.toolsBefore(record, decision.tools ?? []);
         appendHistory(this.session, { role: 'agent', text: record.text });
         this.session.agent = decision.state;
         if (decision.action === 'transfer' || decision.action === 'hangup') {
