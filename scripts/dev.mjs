@@ -69,7 +69,7 @@ const ready = await Promise.all([
   waitFor(`http://127.0.0.1:${apiPort}/health/ready`),
   waitFor(`http://127.0.0.1:${workerPort}/health`),
 ]);
-const key = process.env.ADMIN_API_KEY ? '$ADMIN_API_KEY' : '<key from npm run cli -- apikey create>';
+const key = process.env.ADMIN_API_KEY ? '<ADMIN_API_KEY from .env>' : '<key from npm run cli -- apikey create>';
 console.log(`
 [dev] ${ready.every(Boolean) ? 'ready' : 'NOT ready after 90 s (see the logs above)'}
   api      http://localhost:${apiPort}   (health: /health/ready, API docs: http://localhost:${apiPort}/docs)

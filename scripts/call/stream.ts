@@ -87,7 +87,9 @@ export async function runStreamCall(options: StreamCallOptions): Promise<CallRes
       const audio = client.audioBetween(transcribed, markIndex);
       transcribed = markIndex + 1;
       if (item.kind === 'clear') {
-        print(`   ⟂ clear received: the agent stopped${audio.length ? ` (${audio.length / 8} ms of audio cut)` : ''}`);
+        // What played of the interrupted sentence before the server sent `clear`.
+        const heard = audio.length ? (await stt.recognize(audio, { language: 'en-US', grammar }, signal).catch(() => ({ text: '' }))).text : '';
+        print(`🤖 agent: ${heard || '…'} ⟂ interrupted (the server sent clear after ${(audio.length / 8000).toFixed(1)} s of this sentence)`);
         continue;
       }
       if (!audio.length) continue;
