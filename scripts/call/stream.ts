@@ -39,7 +39,14 @@ function agentSentences(agentsFile: string): SpeechGrammar {
     agent.departments.forEach((d) => (add(d.welcome), add(`Connecting you to ${d.name} now.`)));
     agent.faq.forEach((f) => add(f.answer));
   }
-  ['Please hold while I connect you to a member of our team.', 'Thank you for calling. Goodbye!', "Sorry, I didn't quite follow.", 'Is there anything else I can help with?'].forEach(add);
+  // The built-in agent's own sentences (libs/agents/src/local-agent.ts).
+  [
+    'Please hold while I connect you to a member of our team.', 'Thank you for calling. Goodbye!', "Sorry, I didn't quite follow.", 'Is there anything else I can help with?',
+    "I'm sorry to hear that.", 'When does it happen: all the time, or at particular times?', "Thanks. I'm sorry about that.", 'No problem.', 'Of course.',
+    'What else can I help with?', 'Would you like me to put you through to our billing team?', 'Thanks, I have noted your interest.',
+    'Would you like someone from our sales team to call you back about it?', "I'm sorry, no one is available to take your call right now.",
+    'Would you like someone to call you back on this number?', 'Thank you.', 'A technician will look into it.',
+  ].forEach(add);
   return { id: 'simulator', phrases: [...phrases], keywords: [], leads: [] };
 }
 
