@@ -36,7 +36,8 @@ function agentSentences(agentsFile: string): SpeechGrammar {
   const add = (text: string) => text.split(/(?<=[.!?])\s+/).forEach((s) => s.trim() && phrases.add(s));
   for (const agent of readAgentsFile(agentsFile)) {
     add(agent.greeting);
-    agent.departments.forEach((d) => (add(d.welcome), add(`Connecting you to ${d.name} now.`)));
+    agent.departments.forEach((d) => (add(d.welcome), add(`Connecting you to ${d.name} now.`), add(`Someone from our ${d.name} team will call you back on this number within one working day.`)));
+    add('Someone from our team will call you back on this number within one working day.');
     agent.faq.forEach((f) => add(f.answer));
   }
   // The built-in agent's own sentences (libs/agents/src/local-agent.ts).
