@@ -24,6 +24,11 @@ export interface AgentState {
   awaiting?: 'problem' | 'when' | 'billing_question' | 'plan' | 'transfer_offer' | 'callback_offer' | 'anything_else';
   /** What the built-in agent gathered so far (problem, when, plan, ticket). */
   facts?: Record<string, string>;
+  /**
+   * The agent's last question collects sensitive keypad input (a card number, a PIN): the next
+   * DTMF input is never stored, logged or put into the history — only that digits were entered.
+   */
+  secure?: boolean;
 }
 
 export interface AgentInput {

@@ -57,9 +57,14 @@ export class LocalAgent implements AgentProvider {
     const words = tokenize(request.input.text);
     const turn: Turn = {
       agent, callSid: request.callSid, words, text: words.join(' '),
-      state: { ...request.state, facts: { ...request.state.facts } },
+      // A secure step lasts one turn: whatever the caller does next ends it.
+      state: { ...request.state, secure: undefined, facts: { ...request.state.facts } },
       transferTo: agent.transferNumber ?? this.fallbackTransferNumber,
     };
+    if (request.input.kind === 'dtmf' && request.state.secure) {
+      // The digits never reach an agent (see AgentState.secure); a payment system would take them.
+      return this.say(turn, `Thank you, I've got that. ${ANYTHING_ELSE}`, { awaiting: 'anything_else' }, 'secure_input');
+    }
     if (request.input.kind === 'dtmf') return this.onDigit(turn, request.input.text);
     const { state, text } = turn;
 
@@ -121,6 +126,8 @@ export class LocalAgent implements AgentProvider {
     const routed = (say: string, awaiting: AgentState['awaiting'], facts: Record<string, string> = {}, extra: AgentDecision['tools'] = []): AgentDecision => ({
       say, action: 'route', department: department.name, intent: department.name, state: { ...state, awaiting, facts }, tools: [...(tools ?? []), ...extra],
     });
+    // A department whose welcome asks for keypad input (a card number) waits for those digits.
+    if (department.secureInput) return { ...routed(department.welcome, undefined), state: { ...state, secure: true } };
     const welcome = firstSentence(department.welcome);
     switch (department.name) {
       case 'support': {
