@@ -42,4 +42,13 @@ describe('configuration', () => {
     expect(loadConfig({ ...valid, TWILIO_API_BASE_URL: 'http://127.0.0.1:3002' }).TWILIO_API_BASE_URL).toBe('http://127.0.0.1:3002');
     expect(() => loadConfig({ ...valid, NODE_ENV: 'production', TWILIO_API_BASE_URL: 'http://127.0.0.1:3002' })).toThrow(/TWILIO_API_BASE_URL is for development/);
   });
+
+  it('a cloud speech provider needs its key, named at start', () => {
+    expect(() => loadConfig({ ...valid, MEDIA_STT_PROVIDER: 'deepgram' })).toThrow(/DEEPGRAM_API_KEY is required/);
+    expect(() => loadConfig({ ...valid, MEDIA_TTS_PROVIDER: 'elevenlabs' })).toThrow(/ELEVENLABS_API_KEY is required/);
+    const config = loadConfig({ ...valid, MEDIA_STT_PROVIDER: 'deepgram', DEEPGRAM_API_KEY: 'k', MEDIA_TTS_PROVIDER: 'elevenlabs', ELEVENLABS_API_KEY: 'k' });
+    expect(config.DEEPGRAM_URL).toBe('wss://api.deepgram.com/v1/listen');
+    expect(config.ELEVENLABS_URL).toBe('wss://api.elevenlabs.io');
+    expect(() => loadConfig({ ...valid, DEEPGRAM_URL: 'ftp://x' })).toThrow(/DEEPGRAM_URL/);
+  });
 });
