@@ -75,12 +75,15 @@ describe('every admin route is protected', () => {
     const clients: [string, AdminClient][] = [
       ['no key', anonymous],
       ['unknown key', anonymous.withKey('sbk_' + 'x'.repeat(43))],
+      ['short unknown key', anonymous.withKey('wrong')],
       ['revoked key', anonymous.withKey(revoked.key)],
     ];
     for (const { method, path } of routes()) {
       for (const [label, client] of clients) {
         const res = await client.request(method, concrete(path), method === 'POST' ? {} : undefined);
         expect(`${label} ${method} ${path} -> ${res.status}`).toBe(`${label} ${method} ${path} -> 401`);
+        const expected = label === 'no key' ? 'missing or malformed Authorization: Bearer <key> header' : 'unknown or revoked API key';
+        expect(res.json).toEqual({ statusCode: 401, error: 'Unauthorized', message: expected });
       }
       const basic = await anonymous.request(method, concrete(path), undefined, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` });
       expect(basic.status).toBe(401);

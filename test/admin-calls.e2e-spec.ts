@@ -266,6 +266,20 @@ describe('GET /admin/calls/:callSid and its transcript', () => {
     expect(res.json.lines.map((l: any) => [l.seq, l.speaker, l.offsetMs])).toEqual([[1, 'agent', 1000], [2, 'caller', 2000], [3, 'agent', 3000]]);
   });
 
+  it('marks interrupted turns in the JSON transcript with what was heard and what was planned', async () => {
+    const cut = await seedCall(db, {
+      startedAt: at(0),
+      turns: [
+        { speaker: 'agent', text: 'Thanks for calling', interrupted: true, data: { planned: 'Thanks for calling Acme. How can I help?' } },
+        { speaker: 'caller', text: 'billing please' },
+      ],
+    });
+    const res = await admin.get(`/admin/calls/${cut}/transcript?format=json`);
+    expect(res.json.lines[0]).toMatchObject({ text: 'Thanks for calling', interrupted: true, planned: 'Thanks for calling Acme. How can I help?' });
+    expect(res.json.lines[1]).toMatchObject({ text: 'billing please', interrupted: false });
+    expect(res.json.lines[1]).not.toHaveProperty('planned');
+  });
+
   it('answers 404 for an unknown call and 400 for a malformed SID', async () => {
     const unknown = 'CA' + 'f'.repeat(32);
     for (const path of [`/admin/calls/${unknown}`, `/admin/calls/${unknown}/transcript`]) {
@@ -365,6 +379,20 @@ describe('GET /admin/stats', () => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.json.message)).toMatch(/since/);
   });
+
+  it('takes days=N (1 to 90) as the last N days up to until', async () => {
+    const res = await admin.get('/admin/stats?days=3&until=2026-11-05T00:00:00Z');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ since: '2026-11-02T00:00:00.000Z', until: '2026-11-05T00:00:00.000Z' });
+    expect(res.json.perDay.map((d: { day: string }) => d.day)).toEqual(['2026-11-02', '2026-11-03', '2026-11-04']);
+    expect((await admin.get('/admin/stats?days=7')).status).toBe(200);
+    for (const days of ['0', '91', 'abc']) {
+      const bad = await admin.get(`/admin/stats?days=${days}`);
+      expect(bad.json).toEqual({ statusCode: 400, error: 'Bad Request', message: ['days must be an integer from 1 to 90'] });
+    }
+    const both = await admin.get('/admin/stats?days=3&since=2026-11-01T00:00:00Z');
+    expect(both.json).toEqual({ statusCode: 400, error: 'Bad Request', message: 'give either days or since, not both' });
+  });
 });
 
 describe('bad input', () => {
@@ -391,6 +419,14 @@ describe('bad input', () => {
     const res = await admin.get(`/admin/calls?${query}`);
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.json.message)).toContain(field);
+    expect(res.json).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    // One message per bad parameter.
+    if (Array.isArray(res.json.message)) expect(res.json.message).toHaveLength(1);
+  });
+
+  it('limit=abc is one clear message', async () => {
+    const res = await admin.get('/admin/calls?limit=abc');
+    expect(res.json).toEqual({ statusCode: 400, error: 'Bad Request', message: ['limit must be an integer from 1 to 100'] });
   });
 
   it('rejects unknown fields and malformed numbers in a POST body', async () => {

@@ -57,8 +57,11 @@ describe('the built apps', () => {
   it('start, report ready with a worker, and shut down gracefully on SIGTERM', async () => {
     const port = String(30_000 + Math.floor(Math.random() * 20_000));
     const workerPort = String(Number(port) + 1);
-    const worker = spawn('node', ['dist/apps/worker/src/main.js'], { env: env({ WORKER_PORT: workerPort }), stdio: 'ignore' });
-    const api = spawn('node', ['dist/apps/api/src/main.js'], { env: env({ PORT: port }), stdio: 'ignore' });
+    // From elsewhere too: a developer's .env (npm run dev writes development-only settings there) must not leak in.
+    const options = { cwd: tmpdir(), stdio: 'ignore' as const };
+    const agentsFile = resolve('config/agents.json');
+    const worker = spawn('node', [resolve('dist/apps/worker/src/main.js')], { ...options, env: env({ WORKER_PORT: workerPort, AGENTS_FILE: agentsFile }) });
+    const api = spawn('node', [resolve('dist/apps/api/src/main.js')], { ...options, env: env({ PORT: port, AGENTS_FILE: agentsFile }) });
     try {
       const body = await waitFor(async () => {
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`);

@@ -1,73 +1,104 @@
-import { randomBytes } from 'node:crypto';
-import { signTwilioRequest } from '#libs/telephony';
-import type { SimulatorOptions } from './options.js';
+import { inputsOf, type CallResult, type SimulatorOptions } from './options.js';
 import { TwilioRelayClient } from './relay-client.js';
+import { TwilioCallSide } from './twilio-side.js';
+import { parseTwiml } from './twiml-parser.js';
 
 export interface RelayCallOptions extends SimulatorOptions {
   /** Interrupt each answer after its first words, as Twilio does when the caller talks over it. */
   bargeIn: boolean;
+  status?: 'busy' | 'no-answer' | 'failed';
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Plays Twilio's side of ConversationRelay with text: the signed voice webhook, the signed
- * socket, `setup`, one `prompt` per utterance (or an `interrupt` mid-answer with `bargeIn`), and
- * the `<Connect action>` callback when the server ends the session.
+ * socket, `setup`, one `prompt` (or `dtmf`) per input (or an `interrupt` mid-answer with
+ * `bargeIn`), the `<Connect action>` callback when the server ends the session, the TwiML it
+ * answers (Dial, Hangup) and the status callbacks.
  */
-export async function runRelayCall(options: RelayCallOptions): Promise<{ callSid: string }> {
+export async function runRelayCall(options: RelayCallOptions): Promise<CallResult> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const callSid = `CA${randomBytes(16).toString('hex')}`;
-  const params = {
-    CallSid: callSid, AccountSid: options.accountSid, From: options.from ?? '+15005550006', To: options.to ?? '+15005550001',
-    CallStatus: 'in-progress', Direction: 'inbound', ApiVersion: '2010-04-01',
-  };
-  const base = options.publicBaseUrl.replace(/\/+$/, '');
-  const post = async (path: string, extra: Record<string, string> = {}) => {
-    const body = { ...params, ...extra };
-    const res = await fetch(options.apiUrl.replace(/\/+$/, '') + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(options.authToken, base + path, body) },
-      body: new URLSearchParams(body).toString(),
-    });
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
-    return text;
-  };
+  const call = new TwilioCallSide(options);
+  const { callSid } = call;
+  await call.register();
+  if (options.status) {
+    print(`☎  ${callSid}: the call is ${options.status}`);
+    await call.end(options.status);
+    return { callSid, outcome: 'not-answered' };
+  }
 
-  const twiml = await post('/twilio/voice?mode=relay');
+  const { body: twiml, ms } = await call.post('/twilio/voice?mode=relay');
   const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(twiml)?.[1];
   const greeting = /welcomeGreeting="([^"]*)"/.exec(twiml)?.[1];
   if (!token) throw new Error(`no ConversationRelay in the answer: ${twiml.slice(0, 200)}`);
-  print(`☎  ${callSid}: <Connect><ConversationRelay> answered`);
+  print(`☎  ${callSid}: <Connect><ConversationRelay> answered (webhook round trip ${ms} ms)`);
+  await call.answered();
   if (greeting) print(`🤖 agent (welcome greeting): ${greeting.replace(/&apos;/g, "'").replace(/&amp;/g, '&')}`);
 
-  const relay = new TwilioRelayClient({ apiUrl: options.apiUrl, publicBaseUrl: base, authToken: options.authToken });
+  const relay = new TwilioRelayClient({ apiUrl: options.apiUrl, publicBaseUrl: options.publicBaseUrl.replace(/\/+$/, ''), authToken: options.authToken });
   await relay.connect();
   relay.setup(callSid, options.accountSid, token);
   let from = 0;
+  let result: CallResult = { callSid, outcome: 'caller-hung-up' };
   try {
-    for (const utterance of options.utterances) {
-      print(`🗣  caller: ${utterance}`);
+    for (const input of inputsOf(options)) {
+      if (input.kind === 'silence') {
+        // ConversationRelay sends nothing while the caller is silent.
+        print('🤐 caller: (silence)');
+        await sleep(3000);
+        continue;
+      }
       const t0 = performance.now();
-      relay.prompt(utterance);
-      const { text, end } = await relay.answer(from);
+      if (input.kind === 'dtmf') {
+        print(`☎  caller pressed ${input.digits}`);
+        for (const digit of input.digits) relay.send({ type: 'dtmf', digit });
+      } else {
+        print(`🗣  caller: ${input.text}`);
+        relay.prompt(input.text);
+      }
+      const { text, end, firstTokenAt } = await relay.answer(from);
       from = end;
-      print(`🤖 agent: ${text.trim()}  [${Math.round(performance.now() - t0)} ms]`);
+      const total = Math.round(performance.now() - t0);
+      const first = Math.round(firstTokenAt - t0);
       if (options.bargeIn) {
         const heard = text.trim().split(/\s+/).slice(0, 4).join(' ');
         relay.send({ type: 'interrupt', utteranceUntilInterrupt: heard, durationUntilInterruptMs: 900 });
-        print(`   ⟂ caller interrupted after "${heard}"`);
+        print(`🤖 agent: ${heard} ⟂ (interrupted; the caller heard only this of "${text.trim()}")`);
+      } else {
+        print(`🤖 agent: ${text.trim()}`);
       }
-      await new Promise((r) => setTimeout(r, 150)); // an `end` follows the answer's last token
+      print(`   ⏱ caller waited ${first} ms for the first words (whole answer ${total} ms)`);
+      await sleep(150); // an `end` follows the answer's last token
       const ended = relay.received.find((m) => m.type === 'end');
       if (ended) {
-        print(`   session ended by the agent: ${ended.handoffData}`);
-        const next = await post('/twilio/relay/action', { SessionStatus: 'ended', HandoffData: ended.handoffData ?? '' });
-        print(`   <Connect action> answered: ${next.replace(/<\?xml[^>]*>/, '')}`);
+        const next = await call.post('/twilio/relay/action', { SessionStatus: 'ended', HandoffData: ended.handoffData ?? '' });
+        result = followActionTwiml(callSid, next.body, print);
         break;
       }
     }
+    if (result.outcome === 'caller-hung-up') print('📴 caller hung up');
   } finally {
     relay.close();
   }
-  return { callSid };
+  await call.end('completed');
+  return result;
+}
+
+/** What Twilio does with the `<Connect action>` answer: dial, hang up. */
+function followActionTwiml(callSid: string, twiml: string, print: (line: string) => void): CallResult {
+  for (const verb of parseTwiml(twiml).children) {
+    if (verb.name === 'Say') print(`🤖 agent: ${verb.text}`);
+    if (verb.name === 'Dial') {
+      const to = verb.children.map((c) => c.text.trim()).filter(Boolean).join(', ') || verb.text.trim();
+      print(`↪  transferred to ${to}`);
+      return { callSid, outcome: 'transfer', transferTo: to };
+    }
+    if (verb.name === 'Hangup') {
+      print('📴 agent hung up');
+      return { callSid, outcome: 'hangup' };
+    }
+  }
+  print(`   (<Connect action> answered without Dial or Hangup: ${twiml.slice(0, 120)})`);
+  return { callSid, outcome: 'caller-hung-up' };
 }

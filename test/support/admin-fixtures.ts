@@ -16,7 +16,7 @@ export interface SeedCall {
   durationSec?: number | null;
   disposition?: string | null;
   summary?: string | null;
-  turns?: { speaker: 'caller' | 'agent'; text: string; latencyMs?: number; data?: unknown }[];
+  turns?: { speaker: 'caller' | 'agent'; text: string; latencyMs?: number; data?: unknown; interrupted?: boolean }[];
   events?: { type: string; data?: unknown }[];
 }
 
@@ -35,8 +35,8 @@ export async function seedCall(db: pg.Pool, c: SeedCall): Promise<string> {
   for (const t of c.turns ?? []) {
     seq++;
     await db.query(
-      `INSERT INTO turns ("callSid", seq, speaker, text, "startedAt", "latencyMs", data) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [callSid, seq, t.speaker, t.text, new Date(c.startedAt.getTime() + seq * 1000), t.latencyMs ?? null, t.data === undefined ? null : JSON.stringify(t.data)],
+      `INSERT INTO turns ("callSid", seq, speaker, text, "startedAt", "latencyMs", data, interrupted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [callSid, seq, t.speaker, t.text, new Date(c.startedAt.getTime() + seq * 1000), t.latencyMs ?? null, t.data === undefined ? null : JSON.stringify(t.data), t.interrupted ?? false],
     );
   }
   let n = 0;

@@ -1,6 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Extra routes tried before Twilio's (see twilio-stand-in.ts); true when one answered. */
+export type FakeRoute = (
+  method: string,
+  path: string,
+  params: Record<string, string | string[]>,
+  json: (status: number, body: unknown) => void,
+) => boolean;
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -17,6 +25,8 @@ export class FakeTwilioApi {
   readonly requests: RecordedRequest[] = [];
   /** Calls that exist (created here, or added by a test). Updating an unknown call answers 20404. */
   readonly calls = new Map<string, { status: string; to: string; from: string }>();
+  /** Routes added by extensions (the development stand-in), tried after authentication. */
+  readonly routes: FakeRoute[] = [];
   private server?: Server;
   private counter = 0;
 
@@ -25,9 +35,12 @@ export class FakeTwilioApi {
     private readonly authToken: string,
   ) {}
 
-  async start(): Promise<string> {
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, '127.0.0.1', resolve);
+    });
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
@@ -53,6 +66,7 @@ export class FakeTwilioApi {
     };
     if (!authorized) return json(401, { code: 20003, message: 'Authenticate', status: 401, more_info: 'https://www.twilio.com/docs/errors/20003' });
 
+    for (const route of this.routes) if (route(req.method ?? '', path, params, json)) return;
     const base = `/2010-04-01/Accounts/${this.accountSid}/Calls`;
     if (req.method === 'POST' && path === `${base}.json`) {
       const sid = 'CA' + (Date.now().toString(16) + (++this.counter).toString(16)).padEnd(32, 'f').slice(0, 32);

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
+import { STATUS_CODES } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from '#libs/logging';
 import type { Config } from '#libs/config';
 import { setupOpenApi } from './admin/openapi.js';
 import { ApiModule } from './api.module.js';
@@ -17,7 +18,7 @@ function jsonBody(req: Request, res: Response, next: NextFunction): void {
   parseJson(req, res, (err?: { status?: number }) => {
     if (!err) return next();
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 400;
-    res.status(status).json({ statusCode: status, message: status === 413 ? 'Payload Too Large' : 'malformed JSON body' });
+    res.status(status).json({ statusCode: status, error: STATUS_CODES[status] ?? 'Bad Request', message: status === 413 ? 'Payload Too Large' : 'malformed JSON body' });
   });
 }
 
@@ -27,7 +28,7 @@ export async function createApi(config?: Config): Promise<NestExpressApplication
     bodyParser: false,
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.disable('x-powered-by');
   app.use(jsonBody);
   setupOpenApi(app);

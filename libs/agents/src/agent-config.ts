@@ -22,6 +22,8 @@ const faqSchema = z.object({
   question: z.string().max(500),
   keywords: z.array(z.string().min(2).max(40)).min(1).max(50),
   answer: z.string().max(1000),
+  /** The department the question belongs to (the built-in agent offers that department's team after answering). */
+  department: z.string().max(32).optional(),
 });
 
 export const agentConfigSchema = z.object({

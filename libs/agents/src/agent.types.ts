@@ -17,6 +17,14 @@ export interface AgentState {
   /** The agent offered a person on its last turn; a "yes" now means transfer. */
   offeredHuman?: boolean;
   /**
+   * The built-in agent's place in a department conversation: what it asked last (the problem,
+   * when it happens, which plan, whether to transfer, whether to call back, anything else).
+   * Kept in the call's live session, so the next turn may run on any worker.
+   */
+  awaiting?: 'problem' | 'when' | 'billing_question' | 'plan' | 'transfer_offer' | 'callback_offer' | 'anything_else';
+  /** What the built-in agent gathered so far (problem, when, plan, ticket). */
+  facts?: Record<string, string>;
+  /**
    * The agent's last question collects sensitive keypad input (a card number, a PIN): the next
    * DTMF input is never stored, logged or put into the history — only that digits were entered.
    */

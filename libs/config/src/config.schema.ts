@@ -25,7 +25,10 @@ export const configSchema = z.object({
 
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits'),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (32 characters)'),
-  /** Where the REST client sends requests; only tests point it at a local fake. */
+  /**
+   * Where the REST client sends requests: a local stand-in of Twilio's REST API in development
+   * (`npm run dev` starts one) and tests. Refused when NODE_ENV=production.
+   */
   TWILIO_API_BASE_URL: optional(z.url()),
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
@@ -133,7 +136,14 @@ export const configSchema = z.object({
 
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),
-}).superRefine(requireOpenAiSettings).superRefine(requireRealtimeKey).superRefine(requireSpeechProviderKeys);
+}).superRefine(requireOpenAiSettings).superRefine(requireRealtimeKey).superRefine(requireSpeechProviderKeys).superRefine(noStandInInProduction);
+
+/** A production call must never be hung up or transferred through a development stand-in. */
+function noStandInInProduction(env: { NODE_ENV: string; TWILIO_API_BASE_URL?: string }, ctx: z.RefinementCtx): void {
+  if (env.NODE_ENV === 'production' && env.TWILIO_API_BASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['TWILIO_API_BASE_URL'], message: 'is for development and tests only: unset it when NODE_ENV=production' });
+  }
+}
 
 /** Hosted endpoints that always need a key; local servers (Ollama, vLLM, llama.cpp) usually do not. */
 const KEYED_HOSTS = /(^|\.)(openai\.com|openai\.azure\.com|azure\.com)$/;

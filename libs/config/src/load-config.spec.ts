@@ -38,6 +38,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...valid, ADMIN_API_KEY: 'short' })).toThrow(/ADMIN_API_KEY/);
   });
 
+  it('accepts a Twilio REST stand-in in development and refuses it in production', () => {
+    expect(loadConfig({ ...valid, TWILIO_API_BASE_URL: 'http://127.0.0.1:3002' }).TWILIO_API_BASE_URL).toBe('http://127.0.0.1:3002');
+    expect(() => loadConfig({ ...valid, NODE_ENV: 'production', TWILIO_API_BASE_URL: 'http://127.0.0.1:3002' })).toThrow(/TWILIO_API_BASE_URL is for development/);
+  });
+
   it('a cloud speech provider needs its key, named at start', () => {
     expect(() => loadConfig({ ...valid, MEDIA_STT_PROVIDER: 'deepgram' })).toThrow(/DEEPGRAM_API_KEY is required/);
     expect(() => loadConfig({ ...valid, MEDIA_TTS_PROVIDER: 'elevenlabs' })).toThrow(/ELEVENLABS_API_KEY is required/);

@@ -1,30 +1,30 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { Global, Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
-import { loggerOptions } from './logger.js';
+import { AppLogger, RequestLogContext, RootLogger, requestLogging } from './app-logger.js';
+import { createLogger } from './logger.js';
 
+/**
+ * Structured JSON logs through pino for both apps: AppLogger as Nest's logger, an access log
+ * line per request (health checks excluded), and RequestLogContext to tag a request's lines.
+ */
+@Global()
 @Module({})
-export class LoggingModule {
-  /** Structured JSON logs through nestjs-pino; HTTP access logs only where `http` is set. */
+export class LoggingModule implements NestModule {
+  constructor(private readonly root: RootLogger) {}
+
   static forRoot(app: 'api' | 'worker'): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRootAsync({
-          inject: [AppConfig],
-          useFactory: (config: AppConfig) => ({
-            // PinoLogger.assign({ callSid }) also tags the request's access log line.
-            assignResponse: true,
-            pinoHttp: {
-              ...loggerOptions(config.LOG_LEVEL, app),
-              autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
-              customLogLevel: (_req, res, err) =>
-                err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-            },
-          }),
-        }),
+      providers: [
+        { provide: RootLogger, inject: [AppConfig], useFactory: (config: AppConfig): RootLogger => ({ pino: createLogger(config.LOG_LEVEL, app) }) },
+        AppLogger,
+        RequestLogContext,
       ],
-      exports: [LoggerModule],
+      exports: [RootLogger, AppLogger, RequestLogContext],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(requestLogging(this.root.pino, { ignore: (req) => (req.url ?? '').startsWith('/health') })).forRoutes('*');
   }
 }

@@ -4,11 +4,16 @@ import { AdminExceptionFilter } from './admin-exception.filter.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { RateLimitGuard } from './auth/rate-limit.guard.js';
 
-/** Rejects unknown fields and converts query strings to the DTO's types; errors name the field. */
+/**
+ * Rejects unknown fields and converts query strings to the DTO's types; errors name the field,
+ * one message per invalid field (its first failed rule: `limit=abc` is "not an integer", not
+ * also "greater than 100").
+ */
 export const adminValidationPipe = new ValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
+  stopAtFirstError: true,
   validationError: { target: false, value: false },
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Logger, NotFoundException, type ArgumentsHost } from '@nestjs/common';
+import { HttpException, Logger, NotFoundException, type ArgumentsHost } from '@nestjs/common';
 import { CallInProgressError, CallNotFoundError, OutboundCallRejectedError } from './admin-errors.js';
 import { AdminExceptionFilter } from './admin-exception.filter.js';
 
@@ -35,7 +35,7 @@ describe('AdminExceptionFilter', () => {
       const { h, sent } = host();
       filter.catch(err, h);
       expect(sent.status).toBe(status);
-      expect(sent.body.message).toBe(err.message);
+      expect(sent.body).toMatchObject({ statusCode: status, error: expect.any(String), message: err.message });
     }
   });
 
@@ -49,7 +49,17 @@ describe('AdminExceptionFilter', () => {
     const { h, sent } = host();
     filter.catch(new TypeError('secret detail at db.internal:5432'), h);
     expect(sent.status).toBe(500);
+    expect(sent.body).toMatchObject({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
     expect(sent.body.errorId).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.stringify(sent.body)).not.toContain('secret detail');
+  });
+
+  it('gives HttpExceptions built from a plain object or a string the same shape', () => {
+    for (const err of [new HttpException({ statusCode: 429, message: 'slow down' }, 429), new HttpException('gone', 410)]) {
+      const { h, sent } = host();
+      filter.catch(err, h);
+      expect(Object.keys(sent.body).sort()).toEqual(['error', 'message', 'statusCode']);
+      expect(sent.body.error).toBe(err.getStatus() === 429 ? 'Too Many Requests' : 'Gone');
+    }
   });
 });

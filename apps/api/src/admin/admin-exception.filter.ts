@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { maskPhoneNumbers } from '#libs/logging';
@@ -16,9 +17,14 @@ const STATUS = new Map<Function, number>([
   [TwilioUnavailableError, 502],
 ]);
 
+/** The reason phrase of a status, as the `error` field of every error body. */
+const reason = (status: number) => STATUS_CODES[status] ?? 'Error';
+
 /**
- * The admin API's one error mapping: HttpExceptions pass through, typed service errors get
- * their status, anything else is a 500 carrying an error id that is also in the log line.
+ * The admin API's one error mapping and one body shape (`statusCode`, `error`, `message` — a
+ * string or one string per invalid parameter; see ErrorDto): HttpExceptions keep their status
+ * and message, typed service errors get their status, anything else is a 500 carrying an error
+ * id that is also in the log line.
  */
 @Catch()
 export class AdminExceptionFilter implements ExceptionFilter {
@@ -29,14 +35,16 @@ export class AdminExceptionFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const req = http.getRequest<Request>();
     if (exception instanceof HttpException) {
+      const status = exception.getStatus();
       const body = exception.getResponse();
-      res.status(exception.getStatus()).json(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
+      const fields = typeof body === 'string' ? { message: body } : (body as Record<string, unknown>);
+      res.status(status).json({ ...fields, statusCode: status, error: reason(status), message: fields.message ?? reason(status) });
       return;
     }
     const status = exception instanceof Error ? STATUS.get(exception.constructor) : undefined;
     if (status) {
       const extra = exception instanceof OutboundCallRejectedError && exception.twilioCode ? { twilioCode: exception.twilioCode } : {};
-      res.status(status).json({ statusCode: status, message: (exception as Error).message, ...extra });
+      res.status(status).json({ statusCode: status, error: reason(status), message: (exception as Error).message, ...extra });
       if (status >= 500) this.logger.warn({ path: req.path, err: (exception as Error).message }, 'admin request failed upstream');
       return;
     }
@@ -47,6 +55,6 @@ export class AdminExceptionFilter implements ExceptionFilter {
       { errorId, method: req.method, path: req.path, err: { ...err, message: maskPhoneNumbers(err.message), stack: err.stack && maskPhoneNumbers(err.stack) } },
       'admin request failed',
     );
-    res.status(500).json({ statusCode: 500, message: 'Internal server error', errorId });
+    res.status(500).json({ statusCode: 500, error: reason(500), message: 'Internal server error', errorId });
   }
 }

@@ -7,6 +7,12 @@ const LEADS = [
   'i want to talk about my', "i'm calling about", "i'm calling about my", 'can i talk to', 'can i talk to a', 'help with my',
 ];
 const GENERIC = ['yes', 'no', 'yes please', 'no thanks', 'goodbye', 'thank you goodbye', 'representative', 'a real person', 'person', 'human', 'operator'];
+/** Answers to the built-in agent's follow-up questions (when does it happen, anything else, a callback). */
+const ANSWERS = [
+  'all the time', 'every evening', 'every morning', 'every day', 'at night', 'in the evening', 'in the morning', 'since this morning',
+  'since yesterday', 'sometimes', 'it keeps dropping', 'it keeps dropping every evening', "it doesn't work", 'no that is all', "no that's all",
+  'yes please call me back', 'the basic plan', 'the premium plan', 'the family plan',
+];
 
 /** The recogniser's grammar for one agent: its departments, their keywords, and its FAQ. */
 export function agentGrammar(agent: AgentConfig): SpeechGrammar {
@@ -20,6 +26,6 @@ export function agentGrammar(agent: AgentConfig): SpeechGrammar {
     id: `agent:${agent.name}`,
     keywords: [...keywords],
     leads: LEADS,
-    phrases: agent.faq.map((f) => f.question),
+    phrases: [...agent.faq.map((f) => f.question), ...ANSWERS],
   };
 }

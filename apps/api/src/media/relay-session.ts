@@ -108,7 +108,7 @@ export class RelaySession {
         record.latencyMs = Date.now() - receivedAt;
         record.timings = relayTurnTimings({ prompt: receivedAt, firstToken: pending.firstTokenAt ?? Date.now() }, result.timings);
         record.data = { intent: decision.intent, department: decision.department, transferTo: decision.transferTo };
-        for (const tool of decision.tools ?? []) write.tool(tool);
+        write.toolsBefore(record, decision.tools ?? []);
         appendHistory(this.session, { role: 'agent', text: record.text });
         this.session.agent = decision.state;
         if (decision.action === 'transfer' || decision.action === 'hangup') {

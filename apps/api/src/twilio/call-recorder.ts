@@ -42,6 +42,24 @@ export class CallWrite {
     return this.turn({ speaker: 'tool', text: tool.result ? `${call} → ${tool.result}` : call, action: tool.name, data: { args: tool.args } });
   }
 
+  /**
+   * Stores the tools the agent used for a reply that was numbered before they were known (a
+   * streamed relay answer): the tools take the reply's place and the reply moves after them, so
+   * every mode stores tool turns before the agent's reply.
+   */
+  toolsBefore(reply: TurnRecord, tools: { name: string; args: Record<string, unknown>; result?: string }[]): void {
+    const index = this.turns.indexOf(reply);
+    if (!tools.length || index < 0 || reply.seq !== this.session.seq) {
+      for (const tool of tools) this.tool(tool);
+      return;
+    }
+    this.turns.splice(index, 1);
+    this.session.seq = reply.seq - 1;
+    for (const tool of tools) this.tool(tool);
+    reply.seq = ++this.session.seq;
+    this.turns.push(reply);
+  }
+
   event(type: string, dedupeKey: string, data?: Record<string, unknown>): void {
     if (this.secure && type === 'dtmf') data = { secure: true };
     this.events.push({ callSid: this.session.callSid, type, dedupeKey, data, at: new Date().toISOString() });

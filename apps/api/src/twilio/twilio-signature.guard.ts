@@ -1,6 +1,6 @@
 import { ForbiddenException, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { PinoLogger } from 'nestjs-pino';
+import { RequestLogContext } from '#libs/logging';
 import { AppConfig } from '#libs/config';
 import { isValidTwilioSignature, requestedUrl, type TwilioParams } from '#libs/telephony';
 
@@ -14,7 +14,7 @@ export class TwilioSignatureGuard implements CanActivate {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly pino: PinoLogger,
+    private readonly logContext: RequestLogContext,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -25,7 +25,7 @@ export class TwilioSignatureGuard implements CanActivate {
     if (isValidTwilioSignature(this.config.TWILIO_AUTH_TOKEN, signature, url, params)) {
       // The CallSid is the correlation id of every log line of this request from here on.
       const callSid = typeof params.CallSid === 'string' && /^CA[0-9a-fA-F]{32}$/.test(params.CallSid) ? params.CallSid : undefined;
-      if (callSid) this.pino.assign({ callSid });
+      if (callSid) this.logContext.assign({ callSid });
       return true;
     }
     this.logger.warn({ path: req.path, hasSignature: Boolean(signature) }, 'rejected Twilio request with an invalid signature');

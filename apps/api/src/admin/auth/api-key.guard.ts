@@ -4,8 +4,12 @@ import { ApiKeyAuthService } from './api-key-auth.service.js';
 import type { AuthenticatedRequest } from './principal.js';
 import { RequireScope } from './scopes.decorator.js';
 
-/** Keys are `sbk_` + 43 base64url characters; the bootstrap key is any printable string. */
-const BEARER = /^Bearer ([\x21-\x7e]{16,256})$/;
+/**
+ * Keys are `sbk_` + 43 base64url characters; the bootstrap key is any printable string. Any
+ * printable token is well-formed (and then unknown unless it is a key): only a missing header,
+ * another scheme or unprintable characters are "malformed".
+ */
+const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/;
 
 /**
  * Authenticates `Authorization: Bearer <key>` (401 when missing, unknown or revoked) and checks

@@ -21,8 +21,16 @@ export function transcriptJson(call: Call, turns: Turn[]): TranscriptDto {
       text: t.text,
       at: t.startedAt.toISOString(),
       offsetMs: Math.max(0, t.startedAt.getTime() - start),
+      interrupted: t.interrupted,
+      ...plannedOf(t),
     })),
   };
+}
+
+/** What an interrupted turn meant to say (stored by the media modes beside the heard text). */
+function plannedOf(t: Turn): { planned?: string } {
+  const planned = t.interrupted ? (t.data as { planned?: unknown } | null)?.planned : undefined;
+  return typeof planned === 'string' ? { planned } : {};
 }
 
 /** A transcript a person can read: a header, then one `[mm:ss] Speaker: text` line per turn. */

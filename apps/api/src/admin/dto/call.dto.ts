@@ -76,6 +76,8 @@ export class TranscriptLineDto {
   @ApiProperty() text: string;
   @ApiProperty({ format: 'date-time' }) at: string;
   @ApiProperty({ description: 'Milliseconds since the call started.' }) offsetMs: number;
+  @ApiProperty({ description: 'The caller talked over this agent turn: `text` is what was heard before it stopped.' }) interrupted: boolean;
+  @ApiProperty({ type: String, required: false, description: 'For an interrupted turn: what the agent meant to say in full.' }) planned?: string;
 }
 
 export class TranscriptDto {

@@ -7,6 +7,9 @@ export const CALL_STATUSES = [
   'queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled', 'abandoned',
 ] as const;
 
+/** One message whichever rule fails first: "abc", 0 and 500 are all the same mistake. */
+const LIMIT_MESSAGE = '$property must be an integer from 1 to 100';
+
 export class ListCallsQuery {
   @ApiPropertyOptional({ enum: CALL_STATUSES })
   @IsOptional()
@@ -68,9 +71,9 @@ export class ListCallsQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 25 })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsInt({ message: LIMIT_MESSAGE })
+  @Min(1, { message: LIMIT_MESSAGE })
+  @Max(100, { message: LIMIT_MESSAGE })
   limit?: number;
 
   @ApiPropertyOptional({ description: 'Opaque cursor from nextCursor of the previous page.' })

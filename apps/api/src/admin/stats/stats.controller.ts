@@ -12,9 +12,9 @@ export class StatsController {
 
   @Get()
   @RequireScope('read')
-  @ApiOperation({ summary: 'Calls per UTC day, average duration, transfer rate and median agent latency over [since, until).' })
+  @ApiOperation({ summary: 'Calls per UTC day, average duration, transfer rate and median agent latency over [since, until), or the last `days` days.' })
   @ApiOkResponse({ type: StatsDto })
-  @ApiBadRequestResponse({ description: 'Invalid or too long range (more than 366 days).' })
+  @ApiBadRequestResponse({ description: 'Invalid or too long range (more than 366 days), or both days and since.' })
   stats(@Query() query: StatsQuery): Promise<StatsDto> {
     return this.service.stats(query);
   }

@@ -15,7 +15,8 @@ export class StatsService {
 
   async stats(query: StatsQuery): Promise<StatsDto> {
     const until = query.until ? new Date(query.until) : new Date();
-    const since = query.since ? new Date(query.since) : new Date(until.getTime() - 30 * DAY_MS);
+    if (query.days !== undefined && query.since) throw new InvalidQueryError('give either days or since, not both');
+    const since = query.since ? new Date(query.since) : new Date(until.getTime() - (query.days ?? 30) * DAY_MS);
     if (since >= until) throw new InvalidQueryError('since must be before until');
     if (until.getTime() - since.getTime() > MAX_RANGE_DAYS * DAY_MS) throw new InvalidQueryError(`the range may span at most ${MAX_RANGE_DAYS} days`);
     const row = await this.queries.stats(since, until);
