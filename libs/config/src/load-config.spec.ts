@@ -37,4 +37,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...valid, HUMAN_TRANSFER_NUMBER: '555-1234' })).toThrow(/HUMAN_TRANSFER_NUMBER/);
     expect(() => loadConfig({ ...valid, ADMIN_API_KEY: 'short' })).toThrow(/ADMIN_API_KEY/);
   });
+
+  it('treats any empty variable as unset, so compose can pass every variable through', () => {
+    const config = loadConfig({ ...valid, PORT: '', TURN_WAIT_MS: '', AI_PROVIDER: '' });
+    expect(config.PORT).toBe(3000);
+    expect(config.TURN_WAIT_MS).toBe(2500);
+    expect(config.AI_PROVIDER).toBe('local');
+  });
+
+  it('accepts a Sentinel REDIS_URL', () => {
+    expect(loadConfig({ ...valid, REDIS_URL: 'redis+sentinel://h1:26379,h2:26379/mymaster/0' }).REDIS_URL).toMatch(/^redis\+sentinel/);
+  });
 });
