@@ -9,6 +9,12 @@ import { parseRedisUrl } from './redis-url.js';
 export const REDIS = Symbol('REDIS');
 
 /**
+ * ioredis reconnects to a sentinel-named master when the old one answers READONLY (it became a
+ * replica after a failover): drop the connection and resolve the master again.
+ */
+const reconnectOnReadonly = (err: Error): boolean | 1 | 2 => (/READONLY/.test(err.message) ? 2 : false);
+
+/**
  * Options for command connections used on request paths: when Redis is down a command fails
  * at once instead of queueing, so a webhook can fall back within its budget; reconnection
  * is retried every ≤ 500 ms so readiness recovers within seconds of Redis coming back.
@@ -38,14 +44,10 @@ export function bullConnectionOptions(url: string): BullRedisOptions {
     maxRetriesPerRequest: null,
     retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
     sentinelRetryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+    reconnectOnError: reconnectOnReadonly,
   };
 }
 
-/**
- * ioredis reconnects to a sentinel-named master when the old one answers READONLY (it became a
- * replica after a failover): drop the connection and resolve the master again.
- */
-const reconnectOnReadonly = (err: Error): boolean | 1 | 2 => (/READONLY/.test(err.message) ? 2 : false);
 
 @Injectable()
 class RedisLifecycle implements OnApplicationShutdown {
