@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { signTwilioRequest } from '#libs/telephony';
 import { database, resetState } from '../support/harness.js';
-import { CaddyProxy, freePort, healthStatus, Proc, until } from '../support/cluster.js';
+import { CaddyProxy, freePort, health, healthStatus, Proc, until } from '../support/cluster.js';
 import { ensureBuilt } from '../support/worker-pool.js';
 
 /**
@@ -57,10 +57,16 @@ async function start(member: Member): Promise<void> {
   member.wasReady = false;
   if (member.proc) member.earlier.push(...member.proc.output);
   member.proc = Proc.start(member.name, process.execPath, [resolve(`dist/apps/${member.kind}/src/main.js`)], env(member));
-  await until(`${member.name} ready`, async () => {
-    if (!member.proc!.alive) throw new Error(`${member.name} exited: ${member.proc!.tail()}`);
-    return (await healthStatus(`http://127.0.0.1:${member.port}/health/ready`)) === 200;
-  }, 40_000, 200);
+  let last = { status: 0, body: '' };
+  try {
+    await until(`${member.name} ready`, async () => {
+      if (!member.proc!.alive) throw new Error(`${member.name} exited: ${member.proc!.tail()}`);
+      last = await health(`http://127.0.0.1:${member.port}/health/ready`);
+      return last.status === 200;
+    }, 60_000, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last answer ${last.status} ${last.body.slice(0, 300)}; output: ${member.proc!.tail(10)}`);
+  }
   member.wasReady = true;
 }
 
@@ -73,13 +79,13 @@ beforeAll(async () => {
   }
   await caddy.start(members.filter((m) => m.kind === 'api').map((m) => `127.0.0.1:${m.port}`));
   await Promise.all(members.map(start));
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all(members.map((m) => m.proc?.kill('SIGTERM')));
   await caddy.stop();
   await db?.end();
-});
+}, 60_000);
 
 /** HTTPS through the proxy, trusting only its local CA. */
 function viaProxy(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {

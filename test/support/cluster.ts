@@ -5,13 +5,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 
-/** A free loopback TCP port (bound, read, released). */
+const handedOut = new Set<number>();
+
+/**
+ * A free loopback TCP port (bound, read, released), never one this process handed out before:
+ * the OS may offer a just-released port again, and two members on one port would be one member.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((r) => server.close(() => r()));
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** A child process whose output is kept for failure messages. */
@@ -62,6 +72,16 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
     }
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** GET a health URL: status and body (status 0 when nothing answers). */
+export async function health(url: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, body: await res.text() };
+  } catch (err) {
+    return { status: 0, body: (err as Error).message };
   }
 }
 
