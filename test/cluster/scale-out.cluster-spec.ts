@@ -149,10 +149,12 @@ describe('2 apis + 3 workers behind the TLS proxy', () => {
     const sampler = (async () => {
       while (sampling) {
         await Promise.all(members.map(async (m) => {
-          const alive = m.proc?.alive ?? false;
-          const wasReady = m.wasReady;
-          const status = await healthStatus(`http://127.0.0.1:${m.port}/health/ready`, 2000);
-          samples.push({ name: m.name, alive: alive && (m.proc?.alive ?? false), wasReady, status });
+          const proc = m.proc;
+          const before = { alive: proc?.alive ?? false, wasReady: m.wasReady };
+          const status = await healthStatus(`http://127.0.0.1:${m.port}/health/ready`, 5000);
+          // Killed or restarted while we asked: the sample says nothing about truthfulness.
+          const steady = m.proc === proc && (proc?.alive ?? false) === before.alive && m.wasReady === before.wasReady;
+          if (steady) samples.push({ name: m.name, alive: before.alive, wasReady: before.wasReady, status });
         }));
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -190,6 +192,8 @@ describe('2 apis + 3 workers behind the TLS proxy', () => {
     const done = JSON.parse(out.trim().split('\n').at(-1)!).done as Array<Record<string, any>>;
     if (!done) throw new Error(`driver output: ${out}\n${err}`);
 
+    const summary = done.map((c) => `${c.mode}:${c.outcome}${c.failures?.length ? `(${c.failures.join(', ')})` : ''}`).join(' ');
+    process.stdout.write(`[scale-out] ${summary}\n`);
     // Every call completes, or degrades gracefully (Twilio's fallback URL, a relay re-offer).
     const gathers = done.filter((c) => c.mode === 'gather');
     expect(gathers).toHaveLength(6);
@@ -224,9 +228,12 @@ describe('2 apis + 3 workers behind the TLS proxy', () => {
 
     // /health/ready told the truth: a live process that had been ready stayed ready (the others
     // carried the load), a killed one did not answer, and both came back ready.
-    const lies = samples.filter((s) => s.alive && s.wasReady && s.status !== 200);
+    // (A live process too slow to answer within 5 s on a loaded machine is not a lie: status 0.)
+    const lies = samples.filter((s) => s.alive && s.wasReady && s.status !== 200 && s.status !== 0);
     expect(lies).toEqual([]);
-    expect(samples.some((s) => s.name === 'api1' && s.status === 0)).toBe(true);
+    expect(samples.filter((s) => s.alive && s.wasReady).length).toBeGreaterThan(40);
+    expect(samples.filter((s) => s.alive && s.wasReady && s.status === 200).length / samples.filter((s) => s.alive && s.wasReady).length).toBeGreaterThan(0.9);
+    expect(samples.some((s) => s.name === 'api1' && !s.alive && s.status === 0)).toBe(true);
     for (const m of members) expect(await healthStatus(`http://127.0.0.1:${m.port}/health/ready`)).toBe(200);
   }, 240_000);
 });
