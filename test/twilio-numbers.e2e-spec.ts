@@ -37,7 +37,7 @@ describe('twilio numbers CLI (against a local fake of Twilio REST API)', () => {
     expect(result.stdout).toMatch(/voice URL +POST https:\/\/old\.example\.com\/voice/);
     expect(result.stdout).toContain('+15005550007');
     expect(fake.requests.at(-1)).toMatchObject({ method: 'GET', authorized: true });
-  });
+  }, 120_000);
 
   it('configures a number by E.164: voice URL, fallback and status callback from PUBLIC_BASE_URL, before and after', async () => {
     const result = await cli(['twilio', 'configure-number', '+15005550006', '--mode', 'relay', '--agent', 'sales'], env);
@@ -57,14 +57,14 @@ describe('twilio numbers CLI (against a local fake of Twilio REST API)', () => {
       StatusCallbackMethod: 'POST',
     });
     expect(fake.numbers.get(pn)?.voice_url).toBe(`${BASE}/twilio/voice?mode=relay&agent=sales`);
-  });
+  }, 120_000);
 
   it('configures by PN sid with the default mode (gather), from the built CLI of the runtime image', async () => {
     const result = await cli(['twilio', 'configure-number', pn], { ...env, NODE_ENV: 'production' }, true);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(fake.numbers.get(pn)?.voice_url).toBe(`${BASE}/twilio/voice?mode=gather`);
-  });
+  }, 120_000);
 
   it('says clearly when the number is unknown, the input is not a number, or the credentials are refused', async () => {
     const [unknown, unknownSid, bad, badMode, refused] = await Promise.all([
@@ -88,5 +88,5 @@ describe('twilio numbers CLI (against a local fake of Twilio REST API)', () => {
 
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim()).toBe(`Twilio refused the credentials of account ${SID}: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN`);
-  });
+  }, 120_000);
 });
