@@ -192,7 +192,7 @@ describe('2 apis + 3 workers behind the TLS proxy', () => {
     const done = JSON.parse(out.trim().split('\n').at(-1)!).done as Array<Record<string, any>>;
     if (!done) throw new Error(`driver output: ${out}\n${err}`);
 
-    const summary = done.map((c) => `${c.mode}:${c.outcome}${c.failures?.length ? `(${c.failures.join(', ')})` : ''}`).join(' ');
+    const summary = done.map((c) => `${c.mode}:${c.outcome}${c.failures?.length ? `(${c.failures.join(', ')})` : ''}${c.error ? `(${c.error})` : ''}`).join(' ');
     process.stdout.write(`[scale-out] ${summary}\n`);
     // Every call completes, or degrades gracefully (Twilio's fallback URL, a relay re-offer).
     const gathers = done.filter((c) => c.mode === 'gather');
