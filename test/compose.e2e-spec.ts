@@ -45,7 +45,7 @@ describe('docker-compose.yml', () => {
   const { services } = composeConfig(env);
 
   it('is accepted by docker compose config and has the production services', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'caddy', 'migrate', 'postgres', 'redis', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['api', 'caddy', 'grafana', 'migrate', 'postgres', 'prometheus', 'redis', 'worker']);
   });
 
   it('passes every variable of the config schema to api and worker (one shared block)', () => {

@@ -48,4 +48,13 @@ describe('configuration', () => {
   it('accepts a Sentinel REDIS_URL', () => {
     expect(loadConfig({ ...valid, REDIS_URL: 'redis+sentinel://h1:26379,h2:26379/mymaster/0' }).REDIS_URL).toMatch(/^redis\+sentinel/);
   });
+
+  it('a cloud speech provider needs its key, named at start', () => {
+    expect(() => loadConfig({ ...valid, MEDIA_STT_PROVIDER: 'deepgram' })).toThrow(/DEEPGRAM_API_KEY is required/);
+    expect(() => loadConfig({ ...valid, MEDIA_TTS_PROVIDER: 'elevenlabs' })).toThrow(/ELEVENLABS_API_KEY is required/);
+    const config = loadConfig({ ...valid, MEDIA_STT_PROVIDER: 'deepgram', DEEPGRAM_API_KEY: 'k', MEDIA_TTS_PROVIDER: 'elevenlabs', ELEVENLABS_API_KEY: 'k' });
+    expect(config.DEEPGRAM_URL).toBe('wss://api.deepgram.com/v1/listen');
+    expect(config.ELEVENLABS_URL).toBe('wss://api.elevenlabs.io');
+    expect(() => loadConfig({ ...valid, DEEPGRAM_URL: 'ftp://x' })).toThrow(/DEEPGRAM_URL/);
+  });
 });
