@@ -12,6 +12,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
+COPY scripts/cli.ts scripts/
+COPY scripts/cli ./scripts/cli
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
@@ -26,7 +28,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/prisma.config.ts ./
-COPY scripts/with-env.mjs scripts/
+# The operator CLI (npm run cli) runs from dist/scripts/cli.js here: no tsx, no sources.
+COPY scripts/with-env.mjs scripts/cli.mjs scripts/
 COPY config ./config
 USER node
 EXPOSE 3000 3001

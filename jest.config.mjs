@@ -28,6 +28,8 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 30 },
+    // npm run test:cluster: proxy + several processes, Redis Sentinel (slower; CI runs it too).
+    ...(process.env.TEST_CLUSTER === '1' ? [{ ...common, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.cluster-spec.ts'], slowTestThreshold: 120 }] : []),
   ],
   testTimeout: 30_000,
 };

@@ -1,6 +1,6 @@
 /**
  * Operator CLI: `npm run cli -- apikey create --name ops --scope read [--scope write]`,
- * `apikey list`, `apikey revoke <id|prefix>`.
+ * `apikey list`, `apikey revoke <id|prefix>`, `twilio numbers`, `twilio configure-number …`.
  *
  * tsx runs this without decorator metadata, so Nest's DI cannot be bootstrapped here: the few
  * objects needed are constructed by hand from the same classes the api uses.
@@ -8,6 +8,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '#libs/config';
 import { ApiKeysRepository, PrismaService } from '#libs/database';
+import { TwilioNumbers } from '#libs/telephony';
+import { runTwilio, TWILIO_USAGE, TwilioUsageError } from './cli/twilio.js';
 import { isScope, SCOPES, type Scope } from '../apps/api/src/admin/auth/api-key-secret.js';
 import { ApiKeysService } from '../apps/api/src/admin/keys/api-keys.service.js';
 import type { ApiKeyDto } from '../apps/api/src/admin/dto/api-key.dto.js';
@@ -15,7 +17,8 @@ import type { ApiKeyDto } from '../apps/api/src/admin/dto/api-key.dto.js';
 const USAGE = `usage:
   npm run cli -- apikey create --name <name> --scope <${SCOPES.join('|')}> [--scope …]
   npm run cli -- apikey list
-  npm run cli -- apikey revoke <id or prefix>`;
+  npm run cli -- apikey revoke <id or prefix>
+${TWILIO_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -61,7 +64,12 @@ async function run(argv: string[], keys: ApiKeysService): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const prisma = new PrismaService(loadConfig());
+  const config = loadConfig();
+  if (process.argv[2] === 'twilio') {
+    await runTwilio(process.argv.slice(3), new TwilioNumbers(config), (text) => process.stdout.write(text));
+    return 0;
+  }
+  const prisma = new PrismaService(config);
   try {
     await run(process.argv.slice(2), new ApiKeysService(new ApiKeysRepository(prisma)));
     return 0;
@@ -73,8 +81,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const known = usage || err instanceof ConfigError || (err as Error).name === 'ApiKeyNotFoundError';
+    const usage = err instanceof UsageError || err instanceof TwilioUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const known = usage || err instanceof ConfigError || (err as Error).name === 'ApiKeyNotFoundError' || (err as Error).name === 'TwilioNumberError';
     process.stderr.write(`${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
     process.exit(usage ? 2 : 1);
   },

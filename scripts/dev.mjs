@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run dev: local Postgres + Redis, migrations, a first build, then api, worker and a local
 // stand-in of Twilio's REST API, with reload on change; prints where they are once they are ready.
-// On the first run it writes a .env for local development (random dev secrets, local URLs).
+// On the first run it writes .env.development (random dev secrets, local URLs). Not `.env`: docker
+// compose reads a `.env` beside docker-compose.yml, and development secrets must never reach it.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ const urls = Object.fromEntries(
     .trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)),
 );
 
-if (!existsSync('.env')) {
+const DEV_ENV = '.env.development';
+if (!existsSync(DEV_ENV)) {
   const template = readFileSync('.env.example', 'utf8');
   const values = {
     PUBLIC_BASE_URL: 'http://localhost:3000',
@@ -22,11 +24,11 @@ if (!existsSync('.env')) {
     REDIS_URL: urls.REDIS_URL,
   };
   const env = template.replace(/^([A-Z_]+)=.*$/gm, (line, name) => (name in values ? `${name}=${values[name]}` : line));
-  writeFileSync('.env', env, { mode: 0o600 });
-  console.log('[dev] wrote .env with local URLs and random development secrets (replace the Twilio ones with yours)');
+  writeFileSync(DEV_ENV, env, { mode: 0o600 });
+  console.log(`[dev] wrote ${DEV_ENV} with local URLs and random development secrets (replace the Twilio ones with yours)`);
 }
-process.loadEnvFile('.env');
-useTwilioStandIn('.env');
+process.loadEnvFile(DEV_ENV);
+useTwilioStandIn(DEV_ENV);
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit', env: process.env });
 run('node', ['scripts/with-env.mjs', 'prisma', 'migrate', 'deploy']);

@@ -33,8 +33,11 @@ if (drift.status !== 0) {
 step('build');
 execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 
-step('jest');
-const jest = spawnSync('node_modules/.bin/jest', ['--runInBand', ...process.argv.slice(2)], {
+// npm run test:cluster (--cluster): the multi-process suites under test/cluster only.
+const cluster = process.argv.includes('--cluster');
+const jestArgs = cluster ? ['--selectProjects', 'cluster', '--forceExit', ...process.argv.slice(2).filter((a) => a !== '--cluster')] : process.argv.slice(2);
+step(cluster ? 'jest (cluster)' : 'jest');
+const jest = spawnSync('node_modules/.bin/jest', ['--runInBand', ...jestArgs], {
   stdio: 'inherit',
   env: {
     ...process.env,
@@ -42,6 +45,7 @@ const jest = spawnSync('node_modules/.bin/jest', ['--runInBand', ...process.argv
     TEST_DATABASE_URL: testDb.toString(),
     TEST_REDIS_URL: testRedis.toString(),
     TEST_MAIN_REDIS_URL: urls.REDIS_URL,
+    ...(cluster ? { TEST_CLUSTER: '1' } : {}),
   },
 });
 process.exit(jest.status ?? 1);

@@ -112,6 +112,7 @@ export class TwilioMediaClient {
 
   /** Queues caller speech into the stream; resolves once its last frame was sent. */
   say(mulaw: Buffer): Promise<void> {
+    if (this.closed) return Promise.resolve(); // nothing will send it: do not wait forever
     this.speech = Buffer.concat([this.speech, mulaw]);
     return new Promise((resolve) => this.speechDone.push(resolve));
   }

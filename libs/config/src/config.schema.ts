@@ -33,7 +33,8 @@ export const configSchema = z.object({
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
   DATABASE_POOL_SIZE: int(1, 100).default(10),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  /** `redis://`, `rediss://` (TLS), or `redis+sentinel://host1:26379,host2:26379/mymaster/0` (a Sentinel-managed master). */
+  REDIS_URL: z.string().regex(/^rediss?(\+sentinel)?:\/\//, 'must be a redis://, rediss:// or redis+sentinel:// URL'),
 
   ADMIN_API_KEY: optional(z.string().min(24, 'must be at least 24 characters')),
   /** Requests one API key may make per window on /admin routes (never applied to /twilio). */

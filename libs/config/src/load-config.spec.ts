@@ -43,6 +43,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...valid, NODE_ENV: 'production', TWILIO_API_BASE_URL: 'http://127.0.0.1:3002' })).toThrow(/TWILIO_API_BASE_URL is for development/);
   });
 
+  it('treats any empty variable as unset, so compose can pass every variable through', () => {
+    const config = loadConfig({ ...valid, PORT: '', TURN_WAIT_MS: '', AI_PROVIDER: '' });
+    expect(config.PORT).toBe(3000);
+    expect(config.TURN_WAIT_MS).toBe(2500);
+    expect(config.AI_PROVIDER).toBe('local');
+  });
+
+  it('accepts a Sentinel REDIS_URL', () => {
+    expect(loadConfig({ ...valid, REDIS_URL: 'redis+sentinel://h1:26379,h2:26379/mymaster/0' }).REDIS_URL).toMatch(/^redis\+sentinel/);
+  });
+
   it('a cloud speech provider needs its key, named at start', () => {
     expect(() => loadConfig({ ...valid, MEDIA_STT_PROVIDER: 'deepgram' })).toThrow(/DEEPGRAM_API_KEY is required/);
     expect(() => loadConfig({ ...valid, MEDIA_TTS_PROVIDER: 'elevenlabs' })).toThrow(/ELEVENLABS_API_KEY is required/);

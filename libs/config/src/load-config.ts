@@ -7,11 +7,13 @@ export class ConfigError extends Error {
 }
 
 /**
- * Parses and validates the environment. A `.env` file in the working directory is read first
- * (variables already set win), so local development needs no extra tooling.
+ * Parses and validates the environment. `.env` and then `.env.development` (written by `npm run
+ * dev`) in the working directory are read first (variables already set win), so local development
+ * needs no extra tooling. A variable set to the empty string counts as unset: docker compose passes
+ * every variable (`NAME: ${NAME:-}`), and `PORT=` must mean the default, not port 0.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
@@ -24,6 +26,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
 }
 
 function readEnvironment(): NodeJS.ProcessEnv {
-  if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');
+  if (process.env.NODE_ENV !== 'test') {
+    for (const file of ['.env', '.env.development']) if (existsSync(file)) process.loadEnvFile(file);
+  }
   return process.env;
 }

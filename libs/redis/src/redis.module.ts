@@ -4,8 +4,15 @@ import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { AppConfig } from '#libs/config';
+import { parseRedisUrl } from './redis-url.js';
 
 export const REDIS = Symbol('REDIS');
+
+/**
+ * ioredis reconnects to a sentinel-named master when the old one answers READONLY (it became a
+ * replica after a failover): drop the connection and resolve the master again.
+ */
+const reconnectOnReadonly = (err: Error): boolean | 1 | 2 => (/READONLY/.test(err.message) ? 2 : false);
 
 /**
  * Options for command connections used on request paths: when Redis is down a command fails
@@ -19,25 +26,28 @@ export function redisOptions(extra: RedisOptions = {}): RedisOptions {
     connectTimeout: 2000,
     commandTimeout: 2000,
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+    sentinelRetryStrategy: (attempt) => Math.min(50 * attempt, 500),
+    reconnectOnError: reconnectOnReadonly,
     lazyConnect: false,
     ...extra,
   };
 }
 
-/** BullMQ connection options: workers need `maxRetriesPerRequest: null` for blocking calls. */
+/**
+ * BullMQ connection options: workers need `maxRetriesPerRequest: null` for blocking calls.
+ * A Sentinel URL gives `sentinels` + `name`: ioredis then asks the sentinels for the master on
+ * every (re)connect, so a failover is a reconnect, not a restart.
+ */
 export function bullConnectionOptions(url: string): BullRedisOptions {
-  const u = new URL(url);
   return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
+    ...parseRedisUrl(url),
     maxRetriesPerRequest: null,
     retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+    sentinelRetryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+    reconnectOnError: reconnectOnReadonly,
   };
 }
+
 
 @Injectable()
 class RedisLifecycle implements OnApplicationShutdown {
@@ -56,7 +66,7 @@ class RedisLifecycle implements OnApplicationShutdown {
       provide: REDIS,
       inject: [AppConfig],
       useFactory: async (config: AppConfig) => {
-        const redis = new Redis(config.REDIS_URL, redisOptions());
+        const redis = new Redis({ ...parseRedisUrl(config.REDIS_URL), ...redisOptions() });
         redis.on('error', () => undefined); // surfaced through health checks, not as crashes
         // Commands fail fast while disconnected (no offline queue): give the first connection a
         // moment, so the first webhook after start does not fail. A Redis that is down at start

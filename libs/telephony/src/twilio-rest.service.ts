@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import twilio from 'twilio';
 import { AppConfig } from '#libs/config';
 
-type TwilioClient = ReturnType<typeof twilio>;
+export type TwilioClient = ReturnType<typeof twilio>;
 
 /** A call that already ended answers 404 with this code. */
 const CALL_NOT_FOUND = 20404;
@@ -37,6 +37,15 @@ class RebasedRequestClient extends twilio.RequestClient {
   }
 }
 
+/** The official client for the configured account (pointed at TWILIO_API_BASE_URL when set). */
+export function createTwilioClient(config: Pick<AppConfig, 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_API_BASE_URL'>): TwilioClient {
+  return twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, {
+    httpClient: config.TWILIO_API_BASE_URL ? new RebasedRequestClient(config.TWILIO_API_BASE_URL.replace(/\/+$/, '')) : undefined,
+    autoRetry: true,
+    maxRetries: 2,
+  });
+}
+
 /**
  * Twilio's REST API through the official client: placing calls, and changing a live call
  * (transfer or hang-up during a stream, where closing the socket would not end the call).
@@ -47,11 +56,7 @@ export class TwilioRestService {
   private readonly client: TwilioClient;
 
   constructor(config: AppConfig) {
-    this.client = twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, {
-      httpClient: config.TWILIO_API_BASE_URL ? new RebasedRequestClient(config.TWILIO_API_BASE_URL.replace(/\/+$/, '')) : undefined,
-      autoRetry: true,
-      maxRetries: 2,
-    });
+    this.client = createTwilioClient(config);
   }
 
   async createCall(call: OutboundCall): Promise<CallInstanceSummary> {

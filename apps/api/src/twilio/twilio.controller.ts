@@ -5,6 +5,7 @@ import type { CallMode } from '#libs/database';
 import type { TwilioParams } from '#libs/telephony';
 import { MediaAnswerService } from '../media/media-answer.service.js';
 import { CallStatusService } from './call-status.service.js';
+import { FallbackCallService } from './fallback-call.service.js';
 import { SpeechCallService } from './speech-call.service.js';
 import { readIndex, readVoiceParams } from './twilio-params.js';
 import { TwilioSignatureGuard } from './twilio-signature.guard.js';
@@ -23,6 +24,7 @@ export class TwilioController {
     private readonly speech: SpeechCallService,
     private readonly status: CallStatusService,
     private readonly media: MediaAnswerService,
+    private readonly fallbackCall: FallbackCallService,
   ) {}
 
   @Post('voice')
@@ -53,5 +55,13 @@ export class TwilioController {
   @HttpCode(204)
   async statusCallback(@Body() body: TwilioParams): Promise<void> {
     await this.status.onStatus(readVoiceParams(body));
+  }
+
+  /** Twilio's voice fallback URL: an apology and a transfer (or goodbye), with every store down. */
+  @Post('fallback')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/xml')
+  fallback(@Body() body: TwilioParams): Promise<string> {
+    return this.fallbackCall.answer(readVoiceParams(body));
   }
 }

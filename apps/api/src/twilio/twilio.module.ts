@@ -2,6 +2,7 @@ import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common
 import { MediaAnswerService } from '../media/media-answer.service.js';
 import { CallRecorder } from './call-recorder.js';
 import { CallStatusService } from './call-status.service.js';
+import { FallbackCallService } from './fallback-call.service.js';
 import { SpeechCallService } from './speech-call.service.js';
 import { twilioBody } from './twilio-body.middleware.js';
 import { TwilioController } from './twilio.controller.js';
@@ -10,7 +11,7 @@ import { TwimlFallbackFilter } from './twiml-fallback.filter.js';
 
 @Module({
   controllers: [TwilioController],
-  providers: [SpeechCallService, CallStatusService, CallRecorder, TwilioSignatureGuard, TwimlFallbackFilter, MediaAnswerService],
+  providers: [SpeechCallService, CallStatusService, CallRecorder, TwilioSignatureGuard, TwimlFallbackFilter, MediaAnswerService, FallbackCallService],
   exports: [SpeechCallService, CallRecorder],
 })
 export class TwilioModule implements NestModule {
