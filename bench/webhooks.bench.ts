@@ -15,6 +15,10 @@ import { signTwilioRequest } from '#libs/telephony';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+/** Connections of the maximum-throughput load (the issue's measurements used 50). */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** Where the built apps are (`dist/` below it): another checkout's build, to compare versions in one run. */
+const APP_ROOT = process.env.BENCH_APP_ROOT ? `${process.env.BENCH_APP_ROOT.replace(/\/$/, '')}/` : '';
 const config = loadConfig();
 const env = {
   ...process.env,
@@ -119,7 +123,7 @@ async function load(target: Target, route: 'voice' | 'gather', rate?: number): P
   const result = await autocannon({
     url: target.url,
     duration: DURATION,
-    connections: 20,
+    connections: CONNECTIONS,
     requests: [
       {
         setupRequest: (req) => {
@@ -149,9 +153,9 @@ async function main(): Promise<void> {
   // comes from sharing two cores with the worker and Postgres.
   const withWorker = process.env.BENCH_WITHOUT_WORKER !== '1';
   const worker = withWorker
-    ? await startProcess(['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`)
+    ? await startProcess([`${APP_ROOT}dist/apps/worker/src/main.js`], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`)
     : undefined;
-  const api = await startProcess(['dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health${withWorker ? '/ready' : ''}`);
+  const api = await startProcess([`${APP_ROOT}dist/apps/api/src/main.js`], { ...env, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health${withWorker ? '/ready' : ''}`);
   const bare = await startProcess(['node_modules/tsx/dist/cli.mjs', 'bench/bare-express.ts'], { ...env, PORT: String(barePort) }, `http://127.0.0.1:${barePort}/health`);
   const targets: Target[] = [
     { name: 'switchboard api', url: `http://127.0.0.1:${apiPort}` },

@@ -12,6 +12,7 @@ import { WorkerHealthController } from './health/worker-health.controller.js';
 import { AgentTurnProcessor } from './processors/agent-turn.processor.js';
 import { CallLifecycleProcessor } from './processors/call-lifecycle.processor.js';
 import { TranscriptProcessor } from './processors/transcript.processor.js';
+import { TranscriptStreamConsumer } from './processors/transcript-stream.consumer.js';
 import { TurnCancellations } from './processors/turn-cancellations.js';
 
 /** The BullMQ process: every processor lives here, so scaling workers scales the slow work alone. */
@@ -30,7 +31,7 @@ export class WorkerModule {
         TranscriptsModule,
       ],
       controllers: [WorkerHealthController],
-      providers: [HealthService, HeartbeatService, QueueMonitor, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor],
+      providers: [HealthService, HeartbeatService, QueueMonitor, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, TranscriptStreamConsumer, CallLifecycleProcessor],
     };
   }
 }

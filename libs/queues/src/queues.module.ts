@@ -6,6 +6,7 @@ import { AgentTurnQueue } from './agent-turn.queue.js';
 import { CallLifecycleQueue } from './call-lifecycle.queue.js';
 import { QueueName } from './queue-names.js';
 import { TranscriptQueue } from './transcript.queue.js';
+import { TranscriptStream } from './transcript-stream.js';
 import { TurnEventsPublisher, TurnEventsSubscriber } from './turn-events.js';
 
 /** BullMQ connection, the queues, and their producers. Processors live in the worker app only. */
@@ -30,8 +31,8 @@ export class QueuesModule {
         }),
         queues,
       ],
-      providers: [AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
-      exports: [queues, AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
+      providers: [AgentTurnQueue, TranscriptQueue, TranscriptStream, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
+      exports: [queues, AgentTurnQueue, TranscriptQueue, TranscriptStream, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
     };
   }
 }

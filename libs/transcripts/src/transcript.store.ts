@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TranscriptWritesRepository } from '#libs/database';
+import { TranscriptWritesRepository, type TranscriptWrite } from '#libs/database';
 import type { TranscriptJobData } from '#libs/queues';
 
 /** Applies one transcript write to Postgres. Idempotent: a replay changes nothing. */
@@ -8,14 +8,28 @@ export class TranscriptStore {
   constructor(private readonly writes: TranscriptWritesRepository) {}
 
   async apply(batch: TranscriptJobData): Promise<void> {
-    const callSid = batch.call?.callSid ?? batch.status?.callSid ?? batch.turns?.[0]?.callSid ?? batch.events?.[0]?.callSid;
-    if (!callSid) return;
-    await this.writes.write({
-      // A write without the call's details (never sent by the api today) still needs its row.
-      call: batch.call ?? { callSid, direction: 'inbound', mode: 'gather', agentName: 'default', startedAt: new Date().toISOString() },
-      turns: batch.turns ?? [],
-      events: batch.events ?? [],
-      status: batch.status,
-    });
+    const write = toWrite(batch);
+    if (write) await this.writes.write(write);
   }
+
+  /**
+   * Applies many writes in one transaction (a batch drained from the stream): all of them are
+   * stored when it resolves, none when it throws. Same result as applying them one by one.
+   */
+  async applyMany(batches: TranscriptJobData[]): Promise<void> {
+    const writes = batches.map(toWrite).filter((w): w is TranscriptWrite => w !== undefined);
+    if (writes.length) await this.writes.writeMany(writes);
+  }
+}
+
+function toWrite(batch: TranscriptJobData): TranscriptWrite | undefined {
+  const callSid = batch.call?.callSid ?? batch.status?.callSid ?? batch.turns?.[0]?.callSid ?? batch.events?.[0]?.callSid;
+  if (!callSid) return undefined;
+  return {
+    // A write without the call's details (never sent by the api today) still needs its row.
+    call: batch.call ?? { callSid, direction: 'inbound', mode: 'gather', agentName: 'default', startedAt: new Date().toISOString() },
+    turns: batch.turns ?? [],
+    events: batch.events ?? [],
+    status: batch.status,
+  };
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { TranscriptQueue, withTimeout, type TranscriptJobData } from '#libs/queues';
+import { TranscriptStream, withTimeout, type TranscriptJobData } from '#libs/queues';
 import { TranscriptStore } from './transcript.store.js';
 
 interface Spooled {
@@ -12,7 +12,8 @@ const SPOOL_LIMIT = 20_000;
 
 /**
  * The api's way to make a transcript write durable without ever blocking a caller on it.
- * Normal path: one BullMQ job per write (the worker retries it until Postgres takes it).
+ * Normal path: one entry on the transcript stream (workers write it in batches and acknowledge
+ * it only after commit; the gather flow appends it inside its session commit instead).
  * Redis down: write to Postgres directly. Both down: keep it in a bounded in-memory spool,
  * flushed every second. Every write is keyed, so a write that lands twice is stored once.
  */
@@ -26,7 +27,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
   private flushing?: Promise<void>;
 
   constructor(
-    private readonly queue: TranscriptQueue,
+    private readonly stream: TranscriptStream,
     private readonly store: TranscriptStore,
   ) {}
 
@@ -39,11 +40,11 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
   async write(jobId: string, batch: TranscriptJobData): Promise<void> {
     if (Date.now() >= this.queueDownUntil) {
       try {
-        await withTimeout(this.queue.add(jobId, batch), 500, 'transcript enqueue');
+        await this.stream.append(jobId, batch);
         return;
       } catch (err) {
         this.queueDownUntil = Date.now() + 2000;
-        this.logger.warn({ err: (err as Error).message, jobId }, 'transcript queue unavailable, spooling');
+        this.logger.warn({ err: (err as Error).message, jobId }, 'transcript stream unavailable, spooling');
       }
     }
     this.enspool({ jobId, batch });
@@ -54,7 +55,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
     return this.spool.length;
   }
 
-  /** Tries every spooled write once: straight into Postgres, else back onto the queue. */
+  /** Tries every spooled write once: straight into Postgres, else onto the stream. */
   flush(): Promise<void> {
     this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
     return this.flushing;
@@ -68,10 +69,10 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
         await withTimeout(this.store.apply(item.batch), 2000, 'transcript write');
         continue;
       } catch {
-        // Postgres unavailable: the queue may be back instead.
+        // Postgres unavailable: the stream may be back instead.
       }
       try {
-        await withTimeout(this.queue.add(item.jobId, item.batch), 500, 'transcript enqueue');
+        await this.stream.append(item.jobId, item.batch);
       } catch {
         kept.push(item);
       }

@@ -3,7 +3,7 @@ import { AgentRegistry, type AgentDecision } from '#libs/agents';
 import { AppConfig } from '#libs/config';
 import type { CallMode } from '#libs/database';
 import { AgentTurnQueue, type TurnOutcome } from '#libs/queues';
-import { appendHistory, CallSessionStore, newCallSession, type CallSession } from '#libs/sessions';
+import { appendHistory, CallSessionStore, newCallSession, type CallSession, type HeldLock } from '#libs/sessions';
 import { Twiml, type Voice } from '#libs/telephony';
 import { CallRecorder, type CallWrite } from './call-recorder.js';
 import { readParam, sessionIdentity, type VoiceParams } from './twilio-params.js';
@@ -48,7 +48,7 @@ export class SpeechCallService {
   }
 
   private async answerWithSession(params: VoiceParams, mode: CallMode, agentName?: string): Promise<string> {
-    return this.sessions.withLock(params.callSid, async ({ session: existing, reply }) => {
+    return this.sessions.withLock(params.callSid, async ({ session: existing, reply, lock }) => {
       if (reply) return reply; // Twilio retried the first webhook: same greeting, nothing stored twice
       const session = existing ?? this.newSession(params, mode, agentName);
       const agent = this.agents.get(session.agentName);
@@ -57,7 +57,7 @@ export class SpeechCallService {
       write.turn({ speaker: 'agent', text: agent.greeting, action: 'greeting' });
       appendHistory(session, { role: 'agent', text: agent.greeting });
       const twiml = Twiml.listen(this.voice(session), agent.greeting, this.gatherUrl(session.step), this.hints(session));
-      await this.finish(session, 0, twiml, write, 'greeting', !existing);
+      await this.finish(session, 0, twiml, write, 'greeting', lock, !existing);
       return twiml;
     }, { replyId: 0 });
   }
@@ -93,12 +93,12 @@ export class SpeechCallService {
   }
 
   private async gatherWithSession(params: VoiceParams, step: number): Promise<string> {
-    return this.sessions.withLock(params.callSid, async ({ session: live, reply }) => {
+    return this.sessions.withLock(params.callSid, async ({ session: live, reply, lock }) => {
       if (reply) return reply; // a retried or duplicated webhook: same answer, nothing stored twice
       const session = live ?? this.recoveredSession(params, step);
       const write = this.recorder.begin(session);
       const twiml = await this.takeTurn(session, params, step, write);
-      await this.finish(session, step, twiml, write, `s${step}`, !live);
+      await this.finish(session, step, twiml, write, `s${step}`, lock, !live);
       return twiml;
     }, { replyId: step });
   }
@@ -106,7 +106,7 @@ export class SpeechCallService {
   /** POST /twilio/gather/wait?step=K&n=N: the filler finished; wait for the answer again. */
   async onWait(params: VoiceParams, step: number, n: number): Promise<string> {
     const id = `${step}-w${n}`;
-    return this.sessions.withLock(params.callSid, async ({ session, reply }) => {
+    return this.sessions.withLock(params.callSid, async ({ session, reply, lock }) => {
       if (reply) return reply;
       if (!session?.pending || session.pending.step !== step) {
         // The turn was settled meanwhile (or the session expired): just listen again.
@@ -118,7 +118,7 @@ export class SpeechCallService {
       const outcome: TurnOutcome =
         left > 250 ? await this.turns.waitFor(session.pending.jobId, Math.min(this.config.TURN_WAIT_MS, left - 200)) : { state: 'pending' };
       const twiml = this.settle(session, outcome, write, n + 1);
-      await this.finish(session, id, twiml, write, id);
+      await this.finish(session, id, twiml, write, id, lock);
       return twiml;
     }, { replyId: id });
   }
@@ -234,9 +234,12 @@ export class SpeechCallService {
     }
   }
 
-  private async finish(session: CallSession, replyId: number | string, twiml: string, write: CallWrite, key: string, isNew = false): Promise<void> {
-    await this.sessions.commit(session, replyId, twiml, { isNew });
-    await this.recorder.commit(session, key, write);
+  /**
+   * One round trip ends every webhook: reply cached, session saved, transcript write accepted
+   * onto the stream the workers drain, lock released — atomically (CallSessionStore.commit).
+   */
+  private async finish(session: CallSession, replyId: number | string, twiml: string, write: CallWrite, key: string, lock: HeldLock, isNew = false): Promise<void> {
+    await this.sessions.commit(session, replyId, twiml, { isNew, transcript: this.recorder.entry(session, key, write), release: lock });
   }
 
   private newSession(params: VoiceParams, mode: CallMode, agentName?: string): CallSession {
