@@ -69,9 +69,10 @@ export class TranscriptStreamReader {
     });
   }
 
-  /** New entries for this consumer, waiting at most `blockMs` for the first one. */
+  /** New entries for this consumer, waiting at most `blockMs` for the first one (0: not at all). */
   async read(count: number, blockMs: number): Promise<TranscriptEntry[]> {
-    const reply = (await this.redis.xreadgroup('GROUP', TRANSCRIPT_GROUP, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, '>')) as
+    const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
+    const reply = (await this.redis.xreadgroup('GROUP', TRANSCRIPT_GROUP, this.consumer, 'COUNT', count, ...(block as ['BLOCK', number]), 'STREAMS', this.key, '>')) as
       | [string, RawEntry[]][]
       | null;
     return reply ? decode(reply[0][1]) : [];

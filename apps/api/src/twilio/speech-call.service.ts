@@ -116,7 +116,7 @@ export class SpeechCallService {
       const write = this.recorder.begin(session);
       const left = session.pending.receivedAt + this.config.TURN_CEILING_MS - Date.now();
       const outcome: TurnOutcome =
-        left > 250 ? await this.turns.waitFor(session.pending.jobId, Math.min(this.config.TURN_WAIT_MS, left - 200)) : { state: 'pending' };
+        left > 250 ? await this.turns.waitFor(session.pending.jobId, Math.min(this.config.TURN_WAIT_MS, left - 200), { readFirst: true }) : { state: 'pending' };
       const twiml = this.settle(session, outcome, write, n + 1);
       await this.finish(session, id, twiml, write, id, lock);
       return twiml;

@@ -69,8 +69,12 @@ export class TranscriptStreamConsumer implements OnApplicationBootstrap, BeforeA
   }
 
   private async next(reader: TranscriptStreamReader): Promise<TranscriptEntry[]> {
-    if (this.retry.length) return this.retry;
     const batch = this.config.TRANSCRIPT_BATCH_SIZE;
+    if (this.retry.length) {
+      // Retrying: what arrived meanwhile joins the batch (up to its size), so recovery drains in bulk.
+      if (this.retry.length < batch) this.retry = this.retry.concat(await reader.read(batch - this.retry.length, 0));
+      return this.retry;
+    }
     if (Date.now() >= this.nextClaim) {
       this.nextClaim = Date.now() + Math.min(this.config.TRANSCRIPT_CLAIM_IDLE_MS, 5000);
       const claimed = await reader.claimStale(this.config.TRANSCRIPT_CLAIM_IDLE_MS, batch);
