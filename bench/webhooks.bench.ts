@@ -18,6 +18,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 /** Connections of the maximum-throughput load (the issue's measurements used 50). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** Where the built apps are (`dist/` below it): another checkout's build, to compare versions in one run. */
+/** Extra node flags of the api process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under this load. */
+const API_NODE_ARGS = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const APP_ROOT = process.env.BENCH_APP_ROOT ? `${process.env.BENCH_APP_ROOT.replace(/\/$/, '')}/` : '';
 const config = loadConfig();
 const env = {
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
   const worker = withWorker
     ? await startProcess([`${APP_ROOT}dist/apps/worker/src/main.js`], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`)
     : undefined;
-  const api = await startProcess([`${APP_ROOT}dist/apps/api/src/main.js`], { ...env, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health${withWorker ? '/ready' : ''}`);
+  const api = await startProcess([...API_NODE_ARGS, `${APP_ROOT}dist/apps/api/src/main.js`], { ...env, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health${withWorker ? '/ready' : ''}`);
   const bare = await startProcess(['node_modules/tsx/dist/cli.mjs', 'bench/bare-express.ts'], { ...env, PORT: String(barePort) }, `http://127.0.0.1:${barePort}/health`);
   const targets: Target[] = [
     { name: 'switchboard api', url: `http://127.0.0.1:${apiPort}` },

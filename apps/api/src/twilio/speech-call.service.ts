@@ -1,5 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { AgentRegistry, type AgentDecision } from '#libs/agents';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AGENT_PROVIDER, AgentRegistry, type AgentDecision, type AgentProvider, type AgentTurnRequest } from '#libs/agents';
 import { AppConfig } from '#libs/config';
 import type { CallMode } from '#libs/database';
 import { AgentTurnQueue, type TurnOutcome } from '#libs/queues';
@@ -29,7 +29,16 @@ export class SpeechCallService {
     private readonly agents: AgentRegistry,
     private readonly turns: AgentTurnQueue,
     private readonly recorder: CallRecorder,
+    @Inject(AGENT_PROVIDER) private readonly provider: AgentProvider,
   ) {}
+
+  /**
+   * AGENT_LOCAL_IN_API with the built-in agent: its decision takes microseconds and no I/O, so
+   * a queue round trip would cost more than the turn itself. Model providers always go to the worker.
+   */
+  private get inProcess(): boolean {
+    return this.config.AGENT_LOCAL_IN_API && this.provider.name === 'local';
+  }
 
   /** POST /twilio/voice: open the call and greet the caller (without live state if Redis is down). */
   async answer(params: VoiceParams, mode: CallMode, agentName?: string): Promise<string> {
@@ -168,6 +177,7 @@ export class SpeechCallService {
     });
     const history = [...session.history];
     appendHistory(session, { role: 'caller', text: digits ? `pressed ${digits}` : speech });
+    if (this.inProcess) return this.decideHere(session, { callSid: session.callSid, agentName: session.agentName, input, history, state: session.agent }, receivedAt, write);
     try {
       const jobId = await this.turns.enqueue({
         callSid: session.callSid,
@@ -187,6 +197,18 @@ export class SpeechCallService {
     }
     const outcome = await this.turns.waitFor(session.pending.jobId, this.config.TURN_WAIT_MS);
     return this.settle(session, outcome, write, 1);
+  }
+
+  private async decideHere(session: CallSession, request: AgentTurnRequest, receivedAt: number, write: CallWrite): Promise<string> {
+    try {
+      const decision = await this.provider.respond({ ...request, deadline: receivedAt + 1000 }, AbortSignal.timeout(1000));
+      return this.respond(session, decision, Date.now() - receivedAt, write);
+    } catch (err) {
+      this.logger.error({ callSid: session.callSid, err: (err as Error).message }, 'the built-in agent failed');
+      write.event('error', `turn:${session.step - 1}`, { message: (err as Error).message.slice(0, 300) });
+      write.turn({ speaker: 'agent', text: APOLOGY, action: 'apology' });
+      return Twiml.listen(this.voice(session), APOLOGY, this.gatherUrl(session.step), this.hints(session));
+    }
   }
 
   /** Turns the state of the pending agent turn into TwiML: the answer, a filler, or an apology. */
