@@ -170,7 +170,8 @@ export class CallQueriesRepository {
         if (rows.length > 0 && Number(rows[0].candidates) >= RELEVANCE_CANDIDATES) return rows.map(({ candidates: _, ...row }) => row);
       }
     }
-    const rows = await this.rankedPage(allHits(base, q), q, after, limit);
+    // No filters: every matching turn, aggregated first (a join would hash all calls); filters: in the join.
+    const rows = await this.rankedPage(base.length ? allHits(base, q) : recentHits(0n, q), q, after, limit);
     return rows.map(({ candidates: _, ...row }) => row);
   }
 
