@@ -95,7 +95,10 @@ async function main(): Promise<void> {
         const outcome = await turns.waitFor(jobId, 5000);
         const ms = performance.now() - t0;
         if (i < RATE * WARMUP_S) return;
-        if (outcome.state !== 'done') return void failed++;
+        if (outcome.state !== 'done') {
+          if (failed++ === 0) console.error('first failed turn:', JSON.stringify(outcome));
+          return;
+        }
         total.push(ms);
         provider.push(outcome.result.providerMs);
         added.push(ms - outcome.result.providerMs);

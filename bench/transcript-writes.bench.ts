@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     DATABASE_URL: config.DATABASE_URL,
     REDIS_URL: config.REDIS_URL,
     LOG_LEVEL: 'warn',
+    TRANSCRIPT_BATCH_SIZE: String(config.TRANSCRIPT_BATCH_SIZE),
   }, config.REDIS_URL);
 
   // The backlog, appended as fast as Redis takes it (pipelines of 500) while the worker drains.
