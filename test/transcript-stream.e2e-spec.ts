@@ -48,7 +48,7 @@ beforeAll(async () => {
   workers.push(await spawnWorker('doomed', workerEnv(await proxy.proxiedUrl(config.DATABASE_URL)), config.REDIS_URL));
   api = await startApi(config);
   twilio = new FakeTwilio(api.url, config);
-}, 60_000);
+}, 180_000); // ensureBuilt may compile the apps on a busy machine
 
 afterAll(async () => {
   await api?.close();

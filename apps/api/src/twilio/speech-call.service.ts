@@ -195,7 +195,13 @@ export class SpeechCallService {
       write.turn({ speaker: 'agent', text: APOLOGY, action: 'apology' });
       return Twiml.listen(voice, APOLOGY, this.gatherUrl(session.step), this.hints(session));
     }
-    const outcome = await this.turns.waitFor(session.pending.jobId, this.config.TURN_WAIT_MS);
+    // A budget ending well inside the wait is waited for (its failure is answered at once); one
+    // ending about when the wait does is not raced: the caller is put on hold just before it, so
+    // the result does not depend on which of the two timers' messages arrives first.
+    const now = Date.now();
+    const budgetEnd = receivedAt + this.agents.get(session.agentName).model.turnBudgetMs;
+    const waitMs = budgetEnd < now + this.config.TURN_WAIT_MS - 500 ? this.config.TURN_WAIT_MS : Math.max(0, Math.min(this.config.TURN_WAIT_MS, budgetEnd - 200 - now));
+    const outcome = await this.turns.waitFor(session.pending.jobId, waitMs);
     return this.settle(session, outcome, write, 1);
   }
 
