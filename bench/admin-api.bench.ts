@@ -18,6 +18,7 @@ import { benchDatabaseUrl, RARE_WORD } from './admin-seed.js';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 400);
+/** BENCH_API_MAIN: an api entry point built elsewhere (e.g. the seed's), to compare versions on one machine. */
 /** Only the scenarios whose name contains this text (e.g. `relevance`); the baselines always run. */
 const FILTER = process.env.BENCH_FILTER ?? '';
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const api = await startProcess(
-    [buildApi()],
+    [(process.env.BENCH_API_MAIN ?? buildApi())],
     { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: dbUrl, ADMIN_API_KEY: key, ADMIN_RATE_LIMIT: '1000000' },
     `${base}/health`,
   );
