@@ -21,6 +21,7 @@ let api: Running;
 let twilio: FakeTwilio;
 let db: pg.Pool;
 let r: Redis;
+let spawning: Promise<WorkerProcess> | undefined;
 
 function workerEnv(databaseUrl: string): Record<string, string> {
   return {
@@ -45,13 +46,17 @@ beforeAll(async () => {
   await resetState();
   db = database();
   r = redisClient(config.REDIS_URL);
-  workers.push(await spawnWorker('doomed', workerEnv(await proxy.proxiedUrl(config.DATABASE_URL)), config.REDIS_URL));
+  // Kept as a promise too: afterAll stops the worker even if this hook timed out while it started.
+  spawning = proxy.proxiedUrl(config.DATABASE_URL).then((url) => spawnWorker('doomed', workerEnv(url), config.REDIS_URL));
+  workers.push(await spawning);
   api = await startApi(config);
   twilio = new FakeTwilio(api.url, config);
 }, 180_000); // ensureBuilt may compile the apps on a busy machine
 
 afterAll(async () => {
   await api?.close();
+  const late = await spawning?.catch(() => undefined);
+  if (late && !workers.includes(late)) workers.push(late);
   await Promise.all(workers.map((w) => stopWorker(w)));
   await proxy.stop();
   await db?.end();
