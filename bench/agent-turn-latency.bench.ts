@@ -14,7 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { loadConfig } from '#libs/config';
+import { loadConfig, type AppConfig } from '#libs/config';
+import { PiiRedactor } from '#libs/redaction';
 import { AgentTurnQueue, QueueName, type AgentTurnJobData, type AgentTurnJobResult } from '#libs/queues';
 import { bullConnectionOptions, redisOptions } from '#libs/redis';
 import { FakeOpenAi } from '../test/support/fake-openai.js';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   await queue.obliterate({ force: true });
   await queue.resume();
   const redis = new Redis(config.REDIS_URL, redisOptions({ enableOfflineQueue: true }));
-  const turns = new AgentTurnQueue(queue, redis, config);
+  const turns = new AgentTurnQueue(queue, redis, config, new PiiRedactor(config as AppConfig));
   const worker = await spawnWorker('w1', {
     PUBLIC_BASE_URL: config.PUBLIC_BASE_URL,
     TWILIO_ACCOUNT_SID: config.TWILIO_ACCOUNT_SID,

@@ -14,6 +14,7 @@ import { CallLifecycleProcessor } from './processors/call-lifecycle.processor.js
 import { TranscriptProcessor } from './processors/transcript.processor.js';
 import { TranscriptStreamConsumer } from './processors/transcript-stream.consumer.js';
 import { TurnCancellations } from './processors/turn-cancellations.js';
+import { RetentionService } from './retention/retention.service.js';
 
 /** The BullMQ process: every processor lives here, so scaling workers scales the slow work alone. */
 @Module({})
@@ -31,7 +32,7 @@ export class WorkerModule {
         TranscriptsModule,
       ],
       controllers: [WorkerHealthController],
-      providers: [HealthService, HeartbeatService, QueueMonitor, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, TranscriptStreamConsumer, CallLifecycleProcessor],
+      providers: [HealthService, HeartbeatService, QueueMonitor, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, TranscriptStreamConsumer, CallLifecycleProcessor, RetentionService],
     };
   }
 }

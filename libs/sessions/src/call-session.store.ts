@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '#libs/config';
+import { PiiRedactor } from '#libs/redaction';
 import { REDIS, RedisKeys } from '#libs/redis';
 import type { CallSession } from './call-session.js';
 
@@ -66,6 +67,7 @@ export class CallSessionStore {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
+    private readonly redactor: PiiRedactor,
   ) {
     // EVALSHA with a transparent reload on NOSCRIPT (a restarted or failed-over Redis).
     if (!(redis as unknown as Record<string, unknown>).sbCallCommit) redis.defineCommand('sbCallCommit', { numberOfKeys: 5, lua: COMMIT });
@@ -79,7 +81,7 @@ export class CallSessionStore {
   }
 
   async save(session: CallSession): Promise<void> {
-    await this.redis.set(RedisKeys.session(session.callSid), JSON.stringify(session), 'EX', this.ttl);
+    await this.redis.set(RedisKeys.session(session.callSid), this.serialize(session), 'EX', this.ttl);
   }
 
   /**
@@ -98,7 +100,7 @@ export class CallSessionStore {
       String(replyId),
       twiml,
       this.ttl,
-      JSON.stringify(session),
+      this.serialize(session),
       release?.token ?? '',
       options.isNew ? String(Date.parse(session.startedAt) || Date.now()) : '',
       callSid,
@@ -164,6 +166,17 @@ export class CallSessionStore {
       if (Date.now() > deadline) throw new CallBusyError(`call ${callSid} is busy`);
       await sleep(20);
     }
+  }
+
+  /** The session as stored: caller words in its history and running summary redacted. */
+  private serialize(session: CallSession): string {
+    if (!this.redactor.enabled) return JSON.stringify(session);
+    const summary = session.agent.summary;
+    return JSON.stringify({
+      ...session,
+      history: this.redactor.history(session.history),
+      agent: summary ? { ...session.agent, summary: this.redactor.text(summary).text } : session.agent,
+    });
   }
 
   private get ttl(): number {

@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { TranscriptWritesRepository, type TranscriptWrite } from '#libs/database';
 import type { TranscriptJobData } from '#libs/queues';
+import { PiiRedactor } from '#libs/redaction';
+import { redactBatch } from './redact-batch.js';
 
 /** Applies one transcript write to Postgres. Idempotent: a replay changes nothing. */
 @Injectable()
 export class TranscriptStore {
-  constructor(private readonly writes: TranscriptWritesRepository) {}
+  constructor(
+    private readonly writes: TranscriptWritesRepository,
+    private readonly redactor: PiiRedactor,
+  ) {}
 
   async apply(batch: TranscriptJobData): Promise<void> {
-    const write = toWrite(batch);
+    // Again on the worker: a write enqueued by an older api (or any other producer) is redacted too.
+    const write = toWrite(redactBatch(batch, this.redactor));
     if (write) await this.writes.write(write);
   }
 
@@ -17,7 +23,7 @@ export class TranscriptStore {
    * stored when it resolves, none when it throws. Same result as applying them one by one.
    */
   async applyMany(batches: TranscriptJobData[]): Promise<void> {
-    const writes = batches.map(toWrite).filter((w): w is TranscriptWrite => w !== undefined);
+    const writes = batches.map((b) => toWrite(redactBatch(b, this.redactor))).filter((w): w is TranscriptWrite => w !== undefined);
     if (writes.length) await this.writes.writeMany(writes);
   }
 }

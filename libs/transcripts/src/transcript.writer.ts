@@ -1,5 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { TranscriptStream, withTimeout, type TranscriptJobData } from '#libs/queues';
+import { PiiRedactor } from '#libs/redaction';
+import { redactBatch } from './redact-batch.js';
 import { TranscriptStore } from './transcript.store.js';
 
 interface Spooled {
@@ -29,6 +31,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly stream: TranscriptStream,
     private readonly store: TranscriptStore,
+    private readonly redactor: PiiRedactor,
   ) {}
 
   onModuleInit(): void {
@@ -38,6 +41,9 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
 
   /** Makes the write durable (queued, stored, or spooled); resolves within about 0.5 s. */
   async write(jobId: string, batch: TranscriptJobData): Promise<void> {
+    // Every turn of every mode passes here first: the words are redacted before they reach the
+    // queue (Redis), the spool or Postgres, so the original is never written anywhere.
+    batch = redactBatch(batch, this.redactor);
     if (Date.now() >= this.queueDownUntil) {
       try {
         await this.stream.append(jobId, batch);
@@ -49,6 +55,14 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
     }
     this.enspool({ jobId, batch });
     void this.flush();
+  }
+
+  /**
+   * The write as transcript stream entry fields, redacted like `write`, for a session commit
+   * that appends it in the same round trip as the webhook's reply (CallSessionStore.commit).
+   */
+  entry(jobId: string, batch: TranscriptJobData): string[] {
+    return TranscriptStream.fields(jobId, redactBatch(batch, this.redactor));
   }
 
   get pending(): number {

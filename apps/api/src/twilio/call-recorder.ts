@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CallEventRecord, CallStartRecord, CallStatusRecord, TurnRecord } from '#libs/database';
-import { JobIds, TranscriptStream, type TranscriptJobData } from '#libs/queues';
+import { JobIds, type TranscriptJobData } from '#libs/queues';
+import { SECURE_DIGITS } from '#libs/redaction';
 import type { CallSession } from '#libs/sessions';
 import { TranscriptWriter } from '#libs/transcripts';
 
@@ -17,7 +18,14 @@ export class CallWrite {
 
   constructor(private readonly session: CallSession) {}
 
+  /** The agent's last question collects sensitive keypad input (see AgentState.secure). */
+  private get secure(): boolean {
+    return this.session.agent?.secure === true;
+  }
+
   turn(turn: NewTurn): TurnRecord {
+    // Keypad input during a secure step of the agent (a card number by keypad): never stored.
+    if (this.secure && turn.action === 'dtmf') turn = { ...turn, text: SECURE_DIGITS, data: { secure: true } };
     const record: TurnRecord = {
       ...turn,
       callSid: this.session.callSid,
@@ -35,6 +43,7 @@ export class CallWrite {
   }
 
   event(type: string, dedupeKey: string, data?: Record<string, unknown>): void {
+    if (this.secure && type === 'dtmf') data = { secure: true };
     this.events.push({ callSid: this.session.callSid, type, dedupeKey, data, at: new Date().toISOString() });
   }
 }
@@ -66,11 +75,11 @@ export class CallRecorder {
   }
 
   /**
-   * The write as transcript stream entry fields, for a session commit that accepts it in the
+   * The write as (redacted) transcript stream entry fields, for a session commit that accepts it in the
    * same round trip as the reply (CallSessionStore.commit's `transcript`).
    */
   entry(session: CallSession, key: string, write: CallWrite): string[] {
-    return TranscriptStream.fields(JobIds.transcript(session.callSid, key), this.data(session, write));
+    return this.writer.entry(JobIds.transcript(session.callSid, key), this.data(session, write));
   }
 
   private data(session: CallSession, write: CallWrite): TranscriptJobData {
