@@ -46,7 +46,7 @@ export class TranscriptWritesRepository {
           : call,
       );
       for (const turn of t) {
-        turns.push({ ...turn, confidence: turn.confidence ?? null, data: turn.data ?? null, interrupted: turn.interrupted ?? false, redactions: turn.redactions ?? [] });
+        turns.push({ ...turn, confidence: turn.confidence ?? null, data: turn.data ?? null, interrupted: turn.interrupted ?? false, redactions: turn.redactions ?? [], timings: turn.timings ?? null });
       }
       for (const event of e) events.push({ ...event, data: event.data ?? null });
       if (status) statuses.push(status);
@@ -80,11 +80,11 @@ export class TranscriptWritesRepository {
         RETURNING "callSid"
       ),
       new_turns AS (
-        INSERT INTO turns ("callSid", seq, speaker, text, confidence, "startedAt", "endedAt", "latencyMs", action, data, interrupted, redactions)
-        SELECT t."callSid", t.seq, t.speaker::"Speaker", t.text, t.confidence, t."startedAt", t."endedAt", t."latencyMs", t.action, t.data, t.interrupted, t.redactions
+        INSERT INTO turns ("callSid", seq, speaker, text, confidence, "startedAt", "endedAt", "latencyMs", action, data, interrupted, redactions, timings)
+        SELECT t."callSid", t.seq, t.speaker::"Speaker", t.text, t.confidence, t."startedAt", t."endedAt", t."latencyMs", t.action, t.data, t.interrupted, t.redactions, t.timings
         FROM jsonb_to_recordset(${turnRows}::jsonb) AS t(
           "callSid" text, seq int, speaker text, text text, confidence real, "startedAt" timestamptz,
-          "endedAt" timestamptz, "latencyMs" int, action text, data jsonb, interrupted boolean, redactions text[])
+          "endedAt" timestamptz, "latencyMs" int, action text, data jsonb, interrupted boolean, redactions text[], timings jsonb)
         WHERE t."callSid" IN (SELECT "callSid" FROM call_rows)
         ORDER BY t."callSid", t.seq
         ON CONFLICT ("callSid", seq) DO NOTHING

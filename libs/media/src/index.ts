@@ -13,3 +13,10 @@ export { runProcess, liveChildProcesses, type RunOptions } from './child-process
 export { buildJsgf, grammarWords } from './jsgf-grammar.js';
 export { PocketsphinxRecognizer, type PocketsphinxOptions } from './pocketsphinx-recognizer.js';
 export { EspeakSynthesizer, type EspeakOptions } from './espeak-synthesizer.js';
+export {
+  SpeechAuthError, isStreamingSynthesizer, type StreamingRecognitionListener, type StreamingRecognitionSession,
+  type StreamingSpeechRecognizer, type StreamingSpeechSynthesizer,
+} from './speech.types.js';
+export { DeepgramRecognizer, type DeepgramOptions } from './deepgram-recognizer.js';
+export { ElevenLabsSynthesizer, type ElevenLabsOptions } from './elevenlabs-synthesizer.js';
+export { OpenAiSpeechSynthesizer, Downsample24kToMulaw, type OpenAiSpeechOptions } from './openai-speech-synthesizer.js';

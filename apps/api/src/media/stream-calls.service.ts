@@ -57,6 +57,7 @@ export class StreamCallsService implements OnApplicationShutdown {
       runner,
       control,
       stt: providers.recognizer,
+      streamingStt: providers.streamingRecognizer,
       tts: providers.synthesizer,
       persist: (session) => this.persist(session),
       released: (call, reason) => this.released(call, reason),
