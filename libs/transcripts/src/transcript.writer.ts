@@ -65,7 +65,9 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
    * that appends it in the same round trip as the webhook's reply (CallSessionStore.commit).
    */
   entry(jobId: string, batch: TranscriptJobData): string[] {
-    return TranscriptStream.fields(jobId, redactBatch(batch, this.redactor));
+    const redacted = redactBatch(batch, this.redactor);
+    this.metrics.observeCallWrite(redacted); // as in write(): every write of every path is counted once
+    return TranscriptStream.fields(jobId, redacted);
   }
 
   get pending(): number {

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { Redis } from 'ioredis';
 import { AppConfig } from '#libs/config';
 import { HeartbeatService } from '#libs/health';
+import { MetricsService } from '#libs/metrics';
 import { TranscriptStreamReader, type TranscriptEntry } from '#libs/queues';
 import { REDIS } from '#libs/redis';
 import { TranscriptStore } from '#libs/transcripts';
@@ -38,6 +39,7 @@ export class TranscriptStreamConsumer implements OnApplicationBootstrap, BeforeA
     private readonly store: TranscriptStore,
     private readonly heartbeat: HeartbeatService,
     private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -102,6 +104,18 @@ export class TranscriptStreamConsumer implements OnApplicationBootstrap, BeforeA
     await reader.ack(entries.map((e) => e.id));
     this.retry = [];
     this.backoffMs = 0;
+    this.stored(entries);
+  }
+
+  /** Transcript lag (spoken → stored) of every turn written, as the BullMQ path reports it. */
+  private stored(entries: TranscriptEntry[]): void {
+    const storedAt = Date.now();
+    for (const entry of entries) {
+      for (const turn of entry.data.turns ?? []) {
+        const spokenAt = Date.parse(turn.endedAt ?? turn.startedAt);
+        if (Number.isFinite(spokenAt)) this.metrics.observeTranscriptLag((storedAt - spokenAt) / 1000);
+      }
+    }
   }
 
   /**
