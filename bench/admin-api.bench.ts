@@ -11,13 +11,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { benchDatabaseUrl, RARE_WORD } from './admin-seed.js';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 400);
+/** BENCH_API_MAIN: an api entry point built elsewhere (e.g. the seed's), to compare versions on one machine. */
+/** Only the scenarios whose name contains this text (e.g. `relevance`); the baselines always run. */
+const FILTER = process.env.BENCH_FILTER ?? '';
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const key = `bench-${randomBytes(24).toString('base64url')}`;
 
@@ -26,7 +29,8 @@ const key = `bench-${randomBytes(24).toString('base64url')}`;
  * `npm run build` would replace the dist/ other processes may be running from.
  */
 function buildApi(): string {
-  const out = path.join(tmpdir(), 'switchboard-admin-bench');
+  // One folder per checkout: several checkouts may bench at once on one machine.
+  const out = path.join(tmpdir(), `switchboard-admin-bench-${createHash('sha1').update(process.cwd()).digest('hex').slice(0, 8)}`);
   try {
     execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json', '--outDir', out], { stdio: 'pipe' });
   } catch (err) {
@@ -81,7 +85,7 @@ async function main(): Promise<void> {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const api = await startProcess(
-    [buildApi()],
+    [(process.env.BENCH_API_MAIN ?? buildApi())],
     { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: dbUrl, ADMIN_API_KEY: key, ADMIN_RATE_LIMIT: '1000000' },
     `${base}/health`,
   );
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
   const results: Row[] = [];
   results.push(await sequential('baseline: pg SELECT 1 (bench process → Postgres)', async () => (await db.query('SELECT 1')).rowCount ?? 0));
   results.push(await loaded(await sequential('baseline: GET /health (api, no I/O)', async () => ((await fetch(`${base}/health`)).status === 200 ? 0 : -1)), `${base}/health`, {}));
-  for (const [name, url] of scenarios) {
+  for (const [name, url] of scenarios.filter(([name]) => name.includes(FILTER))) {
     results.push(await loaded(await sequential(name, () => get(url)), base + url, headers));
   }
   await stopProcess(api);

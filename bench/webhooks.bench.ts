@@ -18,6 +18,12 @@ import { signTwilioRequest } from '#libs/telephony';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+/** Connections of the maximum-throughput load (the issue's measurements used 50). */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** Where the built apps are (`dist/` below it): another checkout's build, to compare versions in one run. */
+/** Extra node flags of the api process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under this load. */
+const API_NODE_ARGS = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const APP_ROOT = process.env.BENCH_APP_ROOT ? `${process.env.BENCH_APP_ROOT.replace(/\/$/, '')}/` : '';
 const config = loadConfig();
 const env = {
   ...process.env,
@@ -114,6 +120,29 @@ async function openLoop(target: Target, route: 'voice' | 'gather', rate: number)
   };
 }
 
+/** `calls` calls taking a turn at the same moment, `rounds` times: the answer's latency (p50, p95 in the p99 column's place is printed separately). */
+async function burst(target: Target, calls: number, rounds: number): Promise<Row & { p95: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  for (let round = 0; round < rounds; round++) {
+    const sids = await openCalls(target, calls);
+    await new Promise((r) => setTimeout(r, 200));
+    await Promise.all(
+      sids.map(async (callSid) => {
+        const req = signed('/twilio/gather?step=1', params(callSid, { SpeechResult: 'I need help with my bill', Confidence: '0.93' }));
+        const t0 = performance.now();
+        const res = await fetch(target.url + req.path, { method: 'POST', headers: req.headers, body: req.body }).catch(() => undefined);
+        const body = res ? await res.text() : '';
+        if (!res || res.status !== 200 || !body.includes('billing')) errors++;
+        latencies.push(performance.now() - t0);
+      }),
+    );
+  }
+  latencies.sort((a, b) => a - b);
+  const r1 = (n: number) => Math.round(n * 10) / 10;
+  return { target: target.name, route: 'gather', load: `${calls} at once`, rps: 0, p50: r1(percentile(latencies, 50)), p99: r1(percentile(latencies, 99)), p95: r1(percentile(latencies, 95)), errors };
+}
+
 async function load(target: Target, route: 'voice' | 'gather', rate?: number): Promise<Row> {
   if (rate) return openLoop(target, route, rate);
   // Calls opened ahead of a gather load (each request is a distinct turn); BENCH_MAX_CALLS lowers it for short runs.
@@ -123,7 +152,7 @@ async function load(target: Target, route: 'voice' | 'gather', rate?: number): P
   const result = await autocannon({
     url: target.url,
     duration: DURATION,
-    connections: 20,
+    connections: CONNECTIONS,
     requests: [
       {
         setupRequest: (req) => {
@@ -236,42 +265,64 @@ async function compareMetrics(): Promise<void> {
   }
 }
 
+/**
+ * Versions of the api measured in one run, one after the other (each with its own worker), plus
+ * the bare Express baseline: `BENCH_BEFORE_ROOT` adds another checkout's build (e.g. the seed's),
+ * `BENCH_IN_API=1` adds this build with the built-in agent answered in the api.
+ */
+function variants(): { name: string; root: string; extra: Record<string, string> }[] {
+  const list = [{ name: 'switchboard api', root: APP_ROOT, extra: {} }];
+  if (process.env.BENCH_BEFORE_ROOT) list.unshift({ name: 'api before (seed)', root: `${process.env.BENCH_BEFORE_ROOT.replace(/\/$/, '')}/`, extra: {} });
+  if (process.env.BENCH_IN_API === '1') list.push({ name: 'switchboard api, AGENT_LOCAL_IN_API', root: APP_ROOT, extra: { AGENT_LOCAL_IN_API: 'true' } });
+  return list;
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_METRICS === 'compare') return compareMetrics();
-  const apiPort = freePort();
-  const barePort = apiPort + 1;
-  const workerPort = apiPort + 2;
+  const barePort = freePort();
   // BENCH_WITHOUT_WORKER=1 measures the api alone (jobs pile up in Redis): how much of the tail
   // comes from sharing two cores with the worker and Postgres.
   const withWorker = process.env.BENCH_WITHOUT_WORKER !== '1';
-  const worker = withWorker
-    ? await startProcess(['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`)
-    : undefined;
-  const api = await startProcess(['dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health${withWorker ? '/ready' : ''}`);
   const bare = await startProcess(['node_modules/tsx/dist/cli.mjs', 'bench/bare-express.ts'], { ...env, PORT: String(barePort) }, `http://127.0.0.1:${barePort}/health`);
-  const targets: Target[] = [
-    { name: 'switchboard api', url: `http://127.0.0.1:${apiPort}` },
-    { name: 'bare express', url: `http://127.0.0.1:${barePort}` },
-  ];
+  const bareTarget: Target = { name: 'bare express', url: `http://127.0.0.1:${barePort}` };
+  const routes = (process.env.BENCH_ROUTES ?? 'voice,gather').split(',') as ('voice' | 'gather')[];
   const rows: Row[] = [];
+  const bursts: (Row & { p95: number })[] = [];
   try {
-    const routes = (process.env.BENCH_ROUTES ?? 'voice,gather').split(',') as ('voice' | 'gather')[];
-    for (const route of routes) {
-      for (const rate of [200, undefined]) {
-        for (const target of targets) rows.push(await load(target, route, rate));
+    for (const route of routes) for (const rate of [200, undefined]) rows.push(await load(bareTarget, route, rate));
+    for (const variant of variants()) {
+      const apiPort = freePort();
+      const workerPort = apiPort + 2;
+      const venv = { ...env, ...variant.extra };
+      const worker = withWorker
+        ? await startProcess([`${variant.root}dist/apps/worker/src/main.js`], { ...venv, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`)
+        : undefined;
+      const api = await startProcess([...API_NODE_ARGS, `${variant.root}dist/apps/api/src/main.js`], { ...venv, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health${withWorker ? '/ready' : ''}`);
+      try {
+        const target: Target = { name: variant.name, url: `http://127.0.0.1:${apiPort}` };
+        for (const route of routes) for (const rate of [200, undefined]) rows.push(await load(target, route, rate));
+        if (routes.includes('gather')) bursts.push(await burst(target, 30, 20));
+      } finally {
+        await Promise.all([api, worker].filter((p) => p !== undefined).map(stopProcess));
       }
     }
   } finally {
-    await Promise.all([api, worker, bare].filter((p) => p !== undefined).map(stopProcess));
+    await stopProcess(bare);
   }
-  console.log(`\nmachine: ${machine()}; ${new Date().toISOString()}; ${DURATION} s per load\n`);
+  console.log(`\nmachine: ${machine()}; ${new Date().toISOString()}; ${DURATION} s per load, ${CONNECTIONS} connections at max\n`);
   console.log('| route | load | target | req/s | p50 ms | p99 ms | errors |');
   console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.route} | ${r.load} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} |`);
-  for (const route of new Set(rows.map((r) => r.route))) {
-    const ours = rows.find((r) => r.route === route && r.load === 'max' && r.target === 'switchboard api')!;
+  for (const route of routes) for (const r of rows.filter((x) => x.route === route)) console.log(`| ${r.route} | ${r.load} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+  if (bursts.length) {
+    console.log('\n| 30 calls taking a turn at once (20 rounds) | answer p50 ms | p95 ms | p99 ms | wrong or failed |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const b of bursts) console.log(`| ${b.target} | ${b.p50} | ${b.p95} | ${b.p99} | ${b.errors} |`);
+  }
+  for (const route of routes) {
     const base = rows.find((r) => r.route === route && r.load === 'max' && r.target === 'bare express')!;
-    console.log(`\n${route}: throughput ratio api / bare = ${(ours.rps / base.rps).toFixed(2)}`);
+    for (const ours of rows.filter((r) => r.route === route && r.load === 'max' && r.target !== 'bare express')) {
+      console.log(`${route}: throughput ratio ${ours.target} / bare = ${(ours.rps / base.rps).toFixed(2)}`);
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import { JobMetrics } from './metrics/job-metrics.js';
 import { AgentTurnProcessor } from './processors/agent-turn.processor.js';
 import { CallLifecycleProcessor } from './processors/call-lifecycle.processor.js';
 import { TranscriptProcessor } from './processors/transcript.processor.js';
+import { TranscriptStreamConsumer } from './processors/transcript-stream.consumer.js';
 import { TurnCancellations } from './processors/turn-cancellations.js';
 import { RetentionService } from './retention/retention.service.js';
 
@@ -36,7 +37,7 @@ export class WorkerModule {
         TranscriptsModule,
       ],
       controllers: [WorkerHealthController],
-      providers: [HealthService, HeartbeatService, QueueMonitor, JobMetrics, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor, RetentionService],
+      providers: [HealthService, HeartbeatService, QueueMonitor, JobMetrics, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, TranscriptStreamConsumer, CallLifecycleProcessor, RetentionService],
     };
   }
 }

@@ -137,6 +137,14 @@ export const configSchema = z.object({
 
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),
+
+  // --- Hot path (issue 10) ---
+  /** Most transcript writes a worker drains from the stream into one Postgres statement. */
+  TRANSCRIPT_BATCH_SIZE: int(1, 5000).default(500),
+  /** A transcript write read but not acknowledged for this long (its worker died) is taken over by another worker. */
+  TRANSCRIPT_CLAIM_IDLE_MS: int(500, 600_000).default(10_000),
+  /** Answer turns of the built-in `local` agent inside the api process instead of through the worker (see README). */
+  AGENT_LOCAL_IN_API: optional(bool).default(false),
 }).superRefine(requireOpenAiSettings).superRefine(requireRealtimeKey).superRefine(requireSpeechProviderKeys).superRefine(noStandInInProduction);
 
 /** A production call must never be hung up or transferred through a development stand-in. */

@@ -5,3 +5,4 @@ export { CallLifecycleQueue } from './call-lifecycle.queue.js';
 export * from './queue-names.js';
 export { withTimeout, TimeoutError } from './with-timeout.js';
 export { TurnEventsPublisher, TurnEventsSubscriber, type TurnEvent, type TurnFailureCode } from './turn-events.js';
+export { TranscriptStream, TranscriptStreamReader, TRANSCRIPT_GROUP, type TranscriptEntry } from './transcript-stream.js';

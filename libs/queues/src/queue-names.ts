@@ -27,7 +27,14 @@ export interface AgentTurnJobData extends AgentTurnRequest {
   step: number;
   /** Epoch ms when the caller's words reached us; the answer's latency is measured from here. */
   receivedAt: number;
+  /** Pub/sub channel of the api process waiting for this turn (RedisKeys.turnReplyChannel). */
+  replyTo?: string;
 }
+
+/** What a worker publishes on `replyTo` when a turn ends: the waiting webhook answers at once. */
+export type TurnReply =
+  | { jobId: string; type: 'done'; result: AgentTurnJobResult }
+  | { jobId: string; type: 'failed'; reason: string };
 
 export interface AgentTurnJobResult {
   decision: AgentDecision;

@@ -7,6 +7,7 @@ import { AgentTurnQueue } from './agent-turn.queue.js';
 import { CallLifecycleQueue } from './call-lifecycle.queue.js';
 import { QueueName } from './queue-names.js';
 import { TranscriptQueue } from './transcript.queue.js';
+import { TranscriptStream } from './transcript-stream.js';
 import { TurnEventsPublisher, TurnEventsSubscriber } from './turn-events.js';
 
 /** BullMQ connection, the queues, and their producers. Processors live in the worker app only. */
@@ -31,8 +32,8 @@ export class QueuesModule {
         }),
         queues,
       ],
-      providers: [PiiRedactor, AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
-      exports: [queues, AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
+      providers: [PiiRedactor, AgentTurnQueue, TranscriptQueue, TranscriptStream, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
+      exports: [queues, AgentTurnQueue, TranscriptQueue, TranscriptStream, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
     };
   }
 }

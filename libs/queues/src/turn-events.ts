@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { REDIS, RedisKeys } from '#libs/redis';
-import type { AgentTurnJobResult } from './queue-names.js';
+import type { AgentTurnJobResult, TurnReply } from './queue-names.js';
 
 /** Why a turn ended without an answer: the api cancelled it, its budget ran out, or the provider failed. */
 export type TurnFailureCode = 'cancelled' | 'budget' | 'provider';
@@ -25,6 +25,12 @@ export class TurnEventsPublisher {
 
   publish(callSid: string, step: number, event: TurnEvent): Promise<number> {
     return this.redis.publish(RedisKeys.turnChannel(callSid, step), JSON.stringify(event)).catch(() => 0);
+  }
+
+  /** Tells the api process waiting for the turn (its `replyTo` channel) that the turn ended. */
+  reply(replyTo: string | undefined, reply: TurnReply): Promise<number> {
+    if (!replyTo) return Promise.resolve(0);
+    return this.redis.publish(replyTo, JSON.stringify(reply)).catch(() => 0);
   }
 }
 

@@ -19,4 +19,17 @@ export const RedisKeys = {
   turnChannel: (callSid: string, step: number) => `call:{${callSid}}:turn:${step}`,
   /** Pub/sub channel on which the api asks workers to abort a turn. */
   cancelChannel: () => 'agent-turns:cancel',
+  /**
+   * Pub/sub channel of one api process: workers publish the end of every turn that process
+   * enqueued here, so a waiting webhook learns it with no per-turn subscribe and no polling.
+   */
+  turnReplyChannel: (instanceId: string) => `agent-turns:replies:${instanceId}`,
+  /**
+   * Stream of accepted transcript writes (one entry per webhook's write), drained by the
+   * workers' consumer group in batches; an entry is acknowledged and deleted only after the
+   * Postgres transaction holding it committed.
+   */
+  transcriptStream: () => 'transcripts:stream',
+  /** Stream of transcript writes Postgres rejected on their own (poison entries), for an operator. */
+  transcriptDeadLetters: () => 'transcripts:dead',
 } as const;

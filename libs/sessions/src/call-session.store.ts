@@ -12,6 +12,24 @@ export interface CallSnapshot {
   session: CallSession | null;
   /** The reply already given to this webhook (a retry or a duplicate), if asked for. */
   reply: string | null;
+  /** The lock this webhook holds: pass it to `commit` to release it in the commit's round trip. */
+  lock: HeldLock;
+}
+
+/** A held call lock; `released` turns true once a commit released it. */
+export interface HeldLock {
+  readonly token: string;
+  released: boolean;
+}
+
+/** Options of `CallSessionStore.commit`. */
+export interface CommitOptions {
+  /** A new call: also joins the live-call index (GET /admin/live). */
+  isNew?: boolean;
+  /** The webhook's transcript write, as stream entry fields (TranscriptStream.fields): accepted atomically with the reply. */
+  transcript?: readonly string[];
+  /** Release this lock in the same script, after the commit. */
+  release?: HeldLock;
 }
 
 /** Raised when a call's lock cannot be taken in time (another webhook of the call is stuck). */
@@ -22,14 +40,40 @@ export class CallBusyError extends Error {
 // Compare-and-delete: only the holder of the lock releases it.
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+/**
+ * One webhook's whole commit in one round trip, atomically: the reply cached for its id, the
+ * session, the live-call index for a new call, the transcript write appended to the stream the
+ * workers drain, and the lock released (compare-and-delete). A reply is cached if and only if
+ * its transcript write was accepted, so a retried webhook never stores nothing and never twice.
+ * KEYS: replies, session, lock, live index, transcript stream.
+ * ARGV: reply id, twiml, ttl, session json, lock token or '', live score or '', call SID, entry fields…
+ */
+const COMMIT = `
+redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+redis.call('expire', KEYS[1], ARGV[3])
+redis.call('set', KEYS[2], ARGV[4], 'EX', ARGV[3])
+if ARGV[6] ~= '' then redis.call('zadd', KEYS[4], ARGV[6], ARGV[7]) end
+if #ARGV > 7 then redis.call('xadd', KEYS[5], '*', unpack(ARGV, 8)) end
+if ARGV[5] ~= '' and redis.call('get', KEYS[3]) == ARGV[5] then redis.call('del', KEYS[3]) end
+return 1`;
+
+type CommitCommand = (...args: (string | number)[]) => Promise<number>;
+
 /** Live call sessions in Redis, replies cached per step, and the per-call lock. */
 @Injectable()
 export class CallSessionStore {
+  private readonly commitScript: CommitCommand;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
     private readonly redactor: PiiRedactor,
-  ) {}
+  ) {
+    // EVALSHA with a transparent reload on NOSCRIPT (a restarted or failed-over Redis).
+    if (!(redis as unknown as Record<string, unknown>).sbCallCommit) redis.defineCommand('sbCallCommit', { numberOfKeys: 5, lua: COMMIT });
+    const command = (redis as unknown as { sbCallCommit: CommitCommand }).sbCallCommit;
+    this.commitScript = (...args) => command.apply(redis, args);
+  }
 
   async get(callSid: string): Promise<CallSession | null> {
     const raw = await this.redis.get(RedisKeys.session(callSid));
@@ -41,20 +85,28 @@ export class CallSessionStore {
   }
 
   /**
-   * Saves the session and the reply given to webhook `replyId` together (one round trip,
-   * atomic). A new call also joins the live-call index (GET /admin/live).
+   * Saves the session and the reply given to webhook `replyId` together, with the webhook's
+   * transcript write and the lock's release when given (one round trip, atomic).
    */
-  async commit(session: CallSession, replyId: number | string, twiml: string, options: { isNew?: boolean } = {}): Promise<void> {
-    const replies = RedisKeys.replies(session.callSid);
-    const multi = this.redis
-      .multi()
-      .hset(replies, String(replyId), twiml)
-      .expire(replies, this.ttl)
-      .set(RedisKeys.session(session.callSid), this.serialize(session), 'EX', this.ttl);
-    if (options.isNew) multi.zadd(RedisKeys.liveCalls(), Date.parse(session.startedAt) || Date.now(), session.callSid);
-    const results = await multi.exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw failed?.[0] ?? new Error('session commit was discarded');
+  async commit(session: CallSession, replyId: number | string, twiml: string, options: CommitOptions = {}): Promise<void> {
+    const { callSid } = session;
+    const release = options.release && !options.release.released ? options.release : undefined;
+    await this.commitScript(
+      RedisKeys.replies(callSid),
+      RedisKeys.session(callSid),
+      RedisKeys.lock(callSid),
+      RedisKeys.liveCalls(),
+      RedisKeys.transcriptStream(),
+      String(replyId),
+      twiml,
+      this.ttl,
+      this.serialize(session),
+      release?.token ?? '',
+      options.isNew ? String(Date.parse(session.startedAt) || Date.now()) : '',
+      callSid,
+      ...(options.transcript ?? []),
+    );
+    if (release) release.released = true;
   }
 
   getReply(callSid: string, replyId: number | string): Promise<string | null> {
@@ -103,11 +155,12 @@ export class CallSessionStore {
       if (!results || failed) throw failed?.[0] ?? new Error('lock pipeline was discarded');
       if (results[0][1] === 'OK') {
         const raw = results[1][1] as string | null;
-        const snapshot = { session: raw ? (JSON.parse(raw) as CallSession) : null, reply: (results[2]?.[1] as string | null) ?? null };
+        const lock: HeldLock = { token, released: false };
+        const snapshot = { session: raw ? (JSON.parse(raw) as CallSession) : null, reply: (results[2]?.[1] as string | null) ?? null, lock };
         try {
           return await fn(snapshot);
         } finally {
-          await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+          if (!lock.released) await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
         }
       }
       if (Date.now() > deadline) throw new CallBusyError(`call ${callSid} is busy`);

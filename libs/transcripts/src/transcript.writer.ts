@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '#libs/metrics';
-import { TranscriptQueue, withTimeout, type TranscriptJobData } from '#libs/queues';
+import { TranscriptStream, withTimeout, type TranscriptJobData } from '#libs/queues';
 import { PiiRedactor } from '#libs/redaction';
 import { redactBatch } from './redact-batch.js';
 import { TranscriptStore } from './transcript.store.js';
@@ -15,7 +15,8 @@ const SPOOL_LIMIT = 20_000;
 
 /**
  * The api's way to make a transcript write durable without ever blocking a caller on it.
- * Normal path: one BullMQ job per write (the worker retries it until Postgres takes it).
+ * Normal path: one entry on the transcript stream (workers write it in batches and acknowledge
+ * it only after commit; the gather flow appends it inside its session commit instead).
  * Redis down: write to Postgres directly. Both down: keep it in a bounded in-memory spool,
  * flushed every second. Every write is keyed, so a write that lands twice is stored once.
  */
@@ -29,7 +30,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
   private flushing?: Promise<void>;
 
   constructor(
-    private readonly queue: TranscriptQueue,
+    private readonly stream: TranscriptStream,
     private readonly store: TranscriptStore,
     private readonly redactor: PiiRedactor,
     private readonly metrics: MetricsService,
@@ -48,22 +49,32 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
     this.metrics.observeCallWrite(batch); // turns, barge-ins, misses, calls: each write happens once
     if (Date.now() >= this.queueDownUntil) {
       try {
-        await withTimeout(this.queue.add(jobId, batch), 500, 'transcript enqueue');
+        await this.stream.append(jobId, batch);
         return;
       } catch (err) {
         this.queueDownUntil = Date.now() + 2000;
-        this.logger.warn({ err: (err as Error).message, jobId }, 'transcript queue unavailable, spooling');
+        this.logger.warn({ err: (err as Error).message, jobId }, 'transcript stream unavailable, spooling');
       }
     }
     this.enspool({ jobId, batch });
     void this.flush();
   }
 
+  /**
+   * The write as transcript stream entry fields, redacted like `write`, for a session commit
+   * that appends it in the same round trip as the webhook's reply (CallSessionStore.commit).
+   */
+  entry(jobId: string, batch: TranscriptJobData): string[] {
+    const redacted = redactBatch(batch, this.redactor);
+    this.metrics.observeCallWrite(redacted); // as in write(): every write of every path is counted once
+    return TranscriptStream.fields(jobId, redacted);
+  }
+
   get pending(): number {
     return this.spool.length;
   }
 
-  /** Tries every spooled write once: straight into Postgres, else back onto the queue. */
+  /** Tries every spooled write once: straight into Postgres, else onto the stream. */
   flush(): Promise<void> {
     this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
     return this.flushing;
@@ -77,10 +88,10 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
         await withTimeout(this.store.apply(item.batch), 2000, 'transcript write');
         continue;
       } catch {
-        // Postgres unavailable: the queue may be back instead.
+        // Postgres unavailable: the stream may be back instead.
       }
       try {
-        await withTimeout(this.queue.add(item.jobId, item.batch), 500, 'transcript enqueue');
+        await this.stream.append(item.jobId, item.batch);
       } catch {
         kept.push(item);
       }

@@ -118,7 +118,7 @@ export class AgentTurnRunner {
   /** No `done` arrived in time (a lost pub/sub message, or a stuck worker): ask the queue once, then give up. */
   private async expire(turn: RunningTurn): Promise<void> {
     if (!turn.active || !turn.jobId) return;
-    const outcome = await this.queue.waitFor(turn.jobId, 200);
+    const outcome = await this.queue.waitFor(turn.jobId, 200, { readFirst: true });
     if (outcome.state === 'done') return turn.deliver({ type: 'done', result: outcome.result });
     turn.abandon('agent turn exceeded the ceiling');
   }

@@ -23,7 +23,7 @@ export class MediaAnswerService {
   ) {}
 
   async answer(params: VoiceParams, mode: 'stream' | 'relay', agentName?: string): Promise<string> {
-    return this.sessions.withLock(params.callSid, async ({ session: existing, reply }) => {
+    return this.sessions.withLock(params.callSid, async ({ session: existing, reply, lock }) => {
       if (reply) return reply; // a retried webhook gets the same token, not a second session
       const session = existing ?? this.newSession(params, mode, agentName);
       const agent = this.agents.get(session.agentName);
@@ -38,8 +38,7 @@ export class MediaAnswerService {
       } else {
         twiml = streamTwiml(this.config.PUBLIC_BASE_URL, session.streamToken!);
       }
-      await this.sessions.commit(session, 0, twiml, { isNew: !existing });
-      await this.recorder.commit(session, 'answer', write);
+      await this.sessions.commit(session, 0, twiml, { isNew: !existing, transcript: this.recorder.entry(session, 'answer', write), release: lock });
       return twiml;
     }, { replyId: 0 });
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CallEventRecord, CallStartRecord, CallStatusRecord, TurnRecord } from '#libs/database';
-import { JobIds } from '#libs/queues';
+import { JobIds, type TranscriptJobData } from '#libs/queues';
 import { SECURE_DIGITS } from '#libs/redaction';
 import type { CallSession } from '#libs/sessions';
 import { TranscriptWriter } from '#libs/transcripts';
@@ -89,11 +89,18 @@ export class CallRecorder {
 
   /** `key` names this write within the call (for example the step it answers). */
   async commit(session: CallSession, key: string, write: CallWrite): Promise<void> {
-    await this.writer.write(JobIds.transcript(session.callSid, key), {
-      call: callRecord(session),
-      turns: write.turns,
-      events: write.events,
-      status: write.status,
-    });
+    await this.writer.write(JobIds.transcript(session.callSid, key), this.data(session, write));
+  }
+
+  /**
+   * The write as (redacted) transcript stream entry fields, for a session commit that accepts it in the
+   * same round trip as the reply (CallSessionStore.commit's `transcript`).
+   */
+  entry(session: CallSession, key: string, write: CallWrite): string[] {
+    return this.writer.entry(JobIds.transcript(session.callSid, key), this.data(session, write));
+  }
+
+  private data(session: CallSession, write: CallWrite): TranscriptJobData {
+    return { call: callRecord(session), turns: write.turns, events: write.events, status: write.status };
   }
 }

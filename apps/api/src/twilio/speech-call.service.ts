@@ -1,10 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { AgentRegistry, type AgentDecision } from '#libs/agents';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AGENT_PROVIDER, AgentRegistry, type AgentDecision, type AgentProvider, type AgentTurnRequest } from '#libs/agents';
 import { AppConfig } from '#libs/config';
 import { gatherTurnTimings } from '#libs/metrics';
 import type { CallMode } from '#libs/database';
 import { AgentTurnQueue, type AgentTurnJobResult, type TurnOutcome } from '#libs/queues';
-import { appendHistory, CallSessionStore, newCallSession, type CallSession } from '#libs/sessions';
+import { appendHistory, CallSessionStore, newCallSession, type CallSession, type HeldLock } from '#libs/sessions';
 import { Twiml, type Voice } from '#libs/telephony';
 import { CallRecorder, type CallWrite } from './call-recorder.js';
 import { readParam, sessionIdentity, type VoiceParams } from './twilio-params.js';
@@ -30,7 +30,16 @@ export class SpeechCallService {
     private readonly agents: AgentRegistry,
     private readonly turns: AgentTurnQueue,
     private readonly recorder: CallRecorder,
+    @Inject(AGENT_PROVIDER) private readonly provider: AgentProvider,
   ) {}
+
+  /**
+   * AGENT_LOCAL_IN_API with the built-in agent: its decision takes microseconds and no I/O, so
+   * a queue round trip would cost more than the turn itself. Model providers always go to the worker.
+   */
+  private get inProcess(): boolean {
+    return this.config.AGENT_LOCAL_IN_API && this.provider.name === 'local';
+  }
 
   /** POST /twilio/voice: open the call and greet the caller (without live state if Redis is down). */
   async answer(params: VoiceParams, mode: CallMode, agentName?: string): Promise<string> {
@@ -49,7 +58,7 @@ export class SpeechCallService {
   }
 
   private async answerWithSession(params: VoiceParams, mode: CallMode, agentName?: string): Promise<string> {
-    return this.sessions.withLock(params.callSid, async ({ session: existing, reply }) => {
+    return this.sessions.withLock(params.callSid, async ({ session: existing, reply, lock }) => {
       if (reply) return reply; // Twilio retried the first webhook: same greeting, nothing stored twice
       const session = existing ?? this.newSession(params, mode, agentName);
       const agent = this.agents.get(session.agentName);
@@ -58,7 +67,7 @@ export class SpeechCallService {
       write.turn({ speaker: 'agent', text: agent.greeting, action: 'greeting' });
       appendHistory(session, { role: 'agent', text: agent.greeting });
       const twiml = Twiml.listen(this.voice(session), agent.greeting, this.gatherUrl(session.step), this.hints(session));
-      await this.finish(session, 0, twiml, write, 'greeting', !existing);
+      await this.finish(session, 0, twiml, write, 'greeting', lock, !existing);
       return twiml;
     }, { replyId: 0 });
   }
@@ -94,12 +103,12 @@ export class SpeechCallService {
   }
 
   private async gatherWithSession(params: VoiceParams, step: number): Promise<string> {
-    return this.sessions.withLock(params.callSid, async ({ session: live, reply }) => {
+    return this.sessions.withLock(params.callSid, async ({ session: live, reply, lock }) => {
       if (reply) return reply; // a retried or duplicated webhook: same answer, nothing stored twice
       const session = live ?? this.recoveredSession(params, step);
       const write = this.recorder.begin(session);
       const twiml = await this.takeTurn(session, params, step, write);
-      await this.finish(session, step, twiml, write, `s${step}`, !live);
+      await this.finish(session, step, twiml, write, `s${step}`, lock, !live);
       return twiml;
     }, { replyId: step });
   }
@@ -107,7 +116,7 @@ export class SpeechCallService {
   /** POST /twilio/gather/wait?step=K&n=N: the filler finished; wait for the answer again. */
   async onWait(params: VoiceParams, step: number, n: number): Promise<string> {
     const id = `${step}-w${n}`;
-    return this.sessions.withLock(params.callSid, async ({ session, reply }) => {
+    return this.sessions.withLock(params.callSid, async ({ session, reply, lock }) => {
       if (reply) return reply;
       if (!session?.pending || session.pending.step !== step) {
         // The turn was settled meanwhile (or the session expired): just listen again.
@@ -117,9 +126,9 @@ export class SpeechCallService {
       const write = this.recorder.begin(session);
       const left = session.pending.receivedAt + this.config.TURN_CEILING_MS - Date.now();
       const outcome: TurnOutcome =
-        left > 250 ? await this.turns.waitFor(session.pending.jobId, Math.min(this.config.TURN_WAIT_MS, left - 200)) : { state: 'pending' };
+        left > 250 ? await this.turns.waitFor(session.pending.jobId, Math.min(this.config.TURN_WAIT_MS, left - 200), { readFirst: true }) : { state: 'pending' };
       const twiml = this.settle(session, outcome, write, n + 1);
-      await this.finish(session, id, twiml, write, id);
+      await this.finish(session, id, twiml, write, id, lock);
       return twiml;
     }, { replyId: id });
   }
@@ -169,6 +178,7 @@ export class SpeechCallService {
     });
     const history = [...session.history];
     appendHistory(session, { role: 'caller', text: digits ? `pressed ${digits}` : speech });
+    if (this.inProcess) return this.decideHere(session, { callSid: session.callSid, agentName: session.agentName, input, history, state: session.agent }, receivedAt, write);
     try {
       const jobId = await this.turns.enqueue({
         callSid: session.callSid,
@@ -186,8 +196,26 @@ export class SpeechCallService {
       write.turn({ speaker: 'agent', text: APOLOGY, action: 'apology' });
       return Twiml.listen(voice, APOLOGY, this.gatherUrl(session.step), this.hints(session));
     }
-    const outcome = await this.turns.waitFor(session.pending.jobId, this.config.TURN_WAIT_MS);
+    // A budget ending well inside the wait is waited for (its failure is answered at once); one
+    // ending about when the wait does is not raced: the caller is put on hold just before it, so
+    // the result does not depend on which of the two timers' messages arrives first.
+    const now = Date.now();
+    const budgetEnd = receivedAt + this.agents.get(session.agentName).model.turnBudgetMs;
+    const waitMs = budgetEnd < now + this.config.TURN_WAIT_MS - 500 ? this.config.TURN_WAIT_MS : Math.max(0, Math.min(this.config.TURN_WAIT_MS, budgetEnd - 200 - now));
+    const outcome = await this.turns.waitFor(session.pending.jobId, waitMs);
     return this.settle(session, outcome, write, 1);
+  }
+
+  private async decideHere(session: CallSession, request: AgentTurnRequest, receivedAt: number, write: CallWrite): Promise<string> {
+    try {
+      const decision = await this.provider.respond({ ...request, deadline: receivedAt + 1000 }, AbortSignal.timeout(1000));
+      return this.respond(session, decision, Date.now() - receivedAt, write);
+    } catch (err) {
+      this.logger.error({ callSid: session.callSid, err: (err as Error).message }, 'the built-in agent failed');
+      write.event('error', `turn:${session.step - 1}`, { message: (err as Error).message.slice(0, 300) });
+      write.turn({ speaker: 'agent', text: APOLOGY, action: 'apology' });
+      return Twiml.listen(this.voice(session), APOLOGY, this.gatherUrl(session.step), this.hints(session));
+    }
   }
 
   /** Turns the state of the pending agent turn into TwiML: the answer, a filler, or an apology. */
@@ -237,9 +265,12 @@ export class SpeechCallService {
     }
   }
 
-  private async finish(session: CallSession, replyId: number | string, twiml: string, write: CallWrite, key: string, isNew = false): Promise<void> {
-    await this.sessions.commit(session, replyId, twiml, { isNew });
-    await this.recorder.commit(session, key, write);
+  /**
+   * One round trip ends every webhook: reply cached, session saved, transcript write accepted
+   * onto the stream the workers drain, lock released — atomically (CallSessionStore.commit).
+   */
+  private async finish(session: CallSession, replyId: number | string, twiml: string, write: CallWrite, key: string, lock: HeldLock, isNew = false): Promise<void> {
+    await this.sessions.commit(session, replyId, twiml, { isNew, transcript: this.recorder.entry(session, key, write), release: lock });
   }
 
   private newSession(params: VoiceParams, mode: CallMode, agentName?: string): CallSession {

@@ -21,7 +21,7 @@ function setup(respond: AgentProvider['respond']) {
     },
   };
   const agents = { get: () => ({ model: { turnBudgetMs: BUDGET } }) } as unknown as AgentRegistry;
-  const events = { publish: async (_sid: string, _step: number, e: TurnEvent) => published.push(e) } as unknown as TurnEventsPublisher;
+  const events = { publish: async (_sid: string, _step: number, e: TurnEvent) => published.push(e), reply: async () => 0 } as unknown as TurnEventsPublisher;
   const cancellations = new TurnCancellations({} as Redis);
   const processor = new AgentTurnProcessor(provider, agents, {} as AppConfig, { workerId: 'host-1' } as HeartbeatService, events, cancellations);
   return { processor, published, calls, cancellations };

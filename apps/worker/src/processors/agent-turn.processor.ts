@@ -31,14 +31,19 @@ export class AgentTurnProcessor extends WorkerHost implements OnApplicationBoots
   }
 
   async process(job: Job<AgentTurnJobData>): Promise<AgentTurnJobResult> {
-    const { callSid, step, receivedAt } = job.data;
+    const { callSid, step, receivedAt, replyTo } = job.data;
+    const jobId = job.id!;
     const attempt = job.attemptsStarted;
     const budgetMs = this.agents.get(job.data.agentName).model.turnBudgetMs;
     // The budget counts from the caller's words, so a turn recovered from a dead worker gets what is left.
     const deadline = Math.min(Number.isFinite(receivedAt) ? receivedAt + budgetMs : Infinity, Date.now() + budgetMs);
     if (deadline - Date.now() < MIN_TURN_MS) {
-      await this.events.publish(callSid, step, { type: 'failed', message: 'turn budget spent before it started', code: 'budget', attempt });
-      throw new UnrecoverableError('turn budget spent before the turn started');
+      const message = 'turn budget spent before the turn started';
+      await Promise.all([
+        this.events.publish(callSid, step, { type: 'failed', message, code: 'budget', attempt }),
+        this.events.reply(replyTo, { jobId, type: 'failed', reason: message }),
+      ]);
+      throw new UnrecoverableError(message);
     }
 
     const controller = this.cancellations.begin(job.id!);
@@ -61,14 +66,18 @@ export class AgentTurnProcessor extends WorkerHost implements OnApplicationBoots
         // A provider that does not stream gives its whole answer at once: first token = total.
         timings: { queue: queuedMs, model_first_token: firstTokenAt ? Math.round(firstTokenAt - started) : providerMs, model_total: providerMs },
       };
-      // Awaited: the tokens and 'done' reach subscribers before the job's completion is visible.
-      await this.events.publish(callSid, step, { type: 'done', result, attempt });
+      // Awaited: the tokens and 'done' reach subscribers before the job's completion is visible;
+      // the reply answers the waiting webhook without it polling the job.
+      await Promise.all([this.events.publish(callSid, step, { type: 'done', result, attempt }), this.events.reply(replyTo, { jobId, type: 'done', result })]);
       this.logger.debug({ callSid, step, attempt, providerMs: result.providerMs, action: decision.action }, 'agent turn done');
       return result;
     } catch (err) {
       const error = controller.signal.aborted ? abortReason(controller.signal) : (err as Error);
       const code = failureCode(error);
-      await this.events.publish(callSid, step, { type: 'failed', message: error.message, code, attempt });
+      await Promise.all([
+        this.events.publish(callSid, step, { type: 'failed', message: error.message, code, attempt }),
+        this.events.reply(replyTo, { jobId, type: 'failed', reason: `${code}: ${error.message}` }),
+      ]);
       // The provider already retried what was worth retrying within the budget; another job attempt could only be late.
       throw new UnrecoverableError(`${code}: ${error.message}`);
     } finally {

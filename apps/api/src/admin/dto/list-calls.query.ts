@@ -63,7 +63,7 @@ export class ListCallsQuery {
   @Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL characters' })
   q?: string;
 
-  @ApiPropertyOptional({ enum: ['recent', 'relevance'], default: 'recent', description: 'recent: newest first. relevance (needs q): best match first; slower for broad terms.' })
+  @ApiPropertyOptional({ enum: ['recent', 'relevance'], default: 'recent', description: 'recent: newest first. relevance (needs q): best match first (a broad term: among the matches in the most recent 20,000 turns).' })
   @IsOptional()
   @IsIn(['recent', 'relevance'])
   sort?: 'recent' | 'relevance';
