@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
-import { EspeakSynthesizer, PocketsphinxRecognizer, type SpeechRecognizer, type SpeechSynthesizer } from '#libs/media';
+import { EspeakSynthesizer, PocketsphinxRecognizer, ResidentPocketsphinxRecognizer, type SpeechRecognizer, type SpeechSynthesizer } from '#libs/media';
+import { offlineRecognizer, offlineSynthesizer } from './offline-providers.js';
 
 export const SPEECH_RECOGNIZER = Symbol('SPEECH_RECOGNIZER');
 export const SPEECH_SYNTHESIZER = Symbol('SPEECH_SYNTHESIZER');
@@ -23,11 +24,11 @@ export class SpeechProviders implements OnModuleDestroy {
     this.recognizer =
       config.MEDIA_STT_PROVIDER === 'none'
         ? new SilentRecognizer()
-        : new PocketsphinxRecognizer({ binary: config.POCKETSPHINX_BIN, dictionary: config.POCKETSPHINX_DICT, timeoutMs: 8000 });
-    this.synthesizer = new EspeakSynthesizer({ espeak: config.ESPEAK_BIN, sox: config.SOX_BIN, rate: config.ESPEAK_RATE, timeoutMs: 8000 });
+        : offlineRecognizer(config) ?? new PocketsphinxRecognizer({ binary: config.POCKETSPHINX_BIN, dictionary: config.POCKETSPHINX_DICT, timeoutMs: 8000 });
+    this.synthesizer = offlineSynthesizer(config, new EspeakSynthesizer({ espeak: config.ESPEAK_BIN, sox: config.SOX_BIN, rate: config.ESPEAK_RATE, timeoutMs: 8000 }));
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.recognizer instanceof PocketsphinxRecognizer) await this.recognizer.dispose();
+    if (this.recognizer instanceof PocketsphinxRecognizer || this.recognizer instanceof ResidentPocketsphinxRecognizer) await this.recognizer.dispose();
   }
 }
