@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EspeakSynthesizer } from './espeak-synthesizer.js';
-import { ResidentPocketsphinxRecognizer, type ResidentPocketsphinxOptions } from './resident-recognizer.js';
+import { ResidentPocketsphinxRecognizer, trimSilence, type ResidentPocketsphinxOptions } from './resident-recognizer.js';
 import type { SpeechGrammar } from './speech.types.js';
 
 const DICT = '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict';
@@ -107,7 +107,7 @@ describe('ResidentPocketsphinxRecognizer (failing decoders)', () => {
     const stt = recognizer({ binary: fakeDecoder('exec sleep 60'), poolSize: 1, maxQueue: 2 });
     const audio = Buffer.alloc(8000, 0x7f);
     const results = Array.from({ length: 4 }, () => stt.recognize(audio, context, live()).then(() => 'decoded', (e: Error) => e.message));
-    await until(async () => (await stt.stats()).rejected === 1);
+    await until(async () => { const s = await stt.stats(); return s.rejected === 1 && s.processes === 1; });
     expect(await stt.stats()).toMatchObject({ processes: 1, busy: 1, queued: 2 });
     const { pids } = await stt.stats();
     await stt.dispose();
@@ -119,12 +119,13 @@ describe('ResidentPocketsphinxRecognizer (failing decoders)', () => {
 
 
   it('kills a decoder that overruns the deadline and reports a provider error', async () => {
-    const stt = recognizer({ binary: fakeDecoder('exec sleep 60'), timeoutMs: 300 });
-    const audio = Buffer.alloc(8000, 0x7f);
-    await stt.warm(grammar);
+    const stt = recognizer({ binary: fakeDecoder('exec sleep 60'), timeoutMs: 1500 });
+    const pending = stt.recognize(Buffer.alloc(8000, 0x7f), context, live());
+    pending.catch(() => undefined);
+    await until(async () => (await stt.stats()).pids.length === 1);
     const [pid] = (await stt.stats()).pids;
     expect(running(pid)).toBe(true);
-    await expect(stt.recognize(audio, context, live())).rejects.toThrow(/took over 300 ms/);
+    await expect(pending).rejects.toThrow(/took over 1500 ms/);
     await until(() => !running(pid));
   });
 
@@ -140,5 +141,15 @@ describe('ResidentPocketsphinxRecognizer (failing decoders)', () => {
     const stt = recognizer();
     expect(await stt.recognize(Buffer.alloc(800, 0xff), context, live())).toEqual({ text: '', confidence: 0 });
     expect((await stt.stats()).processes).toBe(0);
+  });
+});
+
+describe('trimSilence', () => {
+  it('keeps the loud part of an utterance and a margin around it', () => {
+    const silence = Buffer.alloc(8000, 0xff); // 1 s of μ-law silence
+    const loud = Buffer.alloc(4000, 0x10); // 0.5 s, loud
+    const trimmed = trimSilence(Buffer.concat([silence, loud, silence]));
+    expect(trimmed.length).toBe(4000 + 2 * 250 * 8);
+    expect(trimSilence(silence.subarray(0, 320))).toHaveLength(320);
   });
 });

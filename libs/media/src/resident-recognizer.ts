@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GrammarFiles, grammarKey } from './grammar-files.js';
-import { mulawToPcm16 } from './mulaw.js';
+import { mulawLevelDb, mulawToPcm16 } from './mulaw.js';
 import { BatchProcess, type BatchHypothesis } from './pocketsphinx-batch.js';
 import { SpeechProviderError, type RecognitionContext, type SpeechGrammar, type SpeechRecognizer, type Transcript } from './speech.types.js';
 import { upsample2xSinc } from './wav.js';
@@ -13,6 +13,30 @@ import { upsample2xSinc } from './wav.js';
  * noise removal hurt on 8 kHz audio.
  */
 export const DECODER_SETTINGS: readonly string[] = ['-beam', '1e-60', '-pbeam', '1e-60', '-wbeam', '1e-40', '-maxhmmpf', '3000', '-lw', '10', '-remove_noise', 'no'];
+
+/** Audio kept around the loud part of an utterance (ms): soft first and last consonants survive. */
+const KEEP_BEFORE_MS = 250;
+const KEEP_AFTER_MS = 250;
+/** A 20 ms frame this far below the utterance's loudest frame counts as silence for trimming. */
+const TRIM_BELOW_PEAK_DB = 40;
+
+/**
+ * The utterance without the silence around it. The stream pipeline hands over its pre-roll and
+ * the whole end-of-turn silence (600 ms); decoding silence costs as much CPU as speech, and CPU
+ * is what twenty concurrent callers queue for.
+ */
+export function trimSilence(mulaw: Buffer): Buffer {
+  const frames = Math.floor(mulaw.length / 160);
+  if (frames < 3) return mulaw;
+  const levels = Array.from({ length: frames }, (_, i) => mulawLevelDb(mulaw.subarray(i * 160, (i + 1) * 160)));
+  const floor = Math.max(...levels) - TRIM_BELOW_PEAK_DB;
+  const first = levels.findIndex((l) => l >= floor);
+  let last = frames - 1;
+  while (last > first && levels[last] < floor) last--;
+  const start = Math.max(0, first * 160 - KEEP_BEFORE_MS * 8);
+  const end = Math.min(mulaw.length, (last + 1) * 160 + KEEP_AFTER_MS * 8);
+  return mulaw.subarray(start, end);
+}
 
 /** Confidence reported for a grammar match (the batch decoder's score is not a probability). */
 const MATCH_CONFIDENCE = 0.85;
@@ -220,7 +244,7 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
     const pool = await this.pool(context.grammar);
     signal.throwIfAborted();
     // The 16 kHz en-us model hears 8 kHz audio band-limited-upsampled and dithered (see upsample2xSinc).
-    const pcm = upsample2xSinc(mulawToPcm16(mulaw));
+    const pcm = upsample2xSinc(mulawToPcm16(trimSilence(mulaw)));
     const id = `u${++this.counter}`;
     const file = join(await this.files.folder(), `${id}.raw`);
     await writeFile(file, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
@@ -232,9 +256,21 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
     }
   }
 
-  /** Loads the decoders of `grammar` ahead of the first call. */
+  /**
+   * Loads the decoders of `grammar` ahead of the first call: starts them and has each decode a
+   * moment of silence, which returns only once its model and grammar are loaded.
+   */
   async warm(grammar: SpeechGrammar): Promise<void> {
-    await (await this.pool(grammar)).warm();
+    const pool = await this.pool(grammar);
+    await pool.warm();
+    const id = `w${++this.counter}`;
+    const file = join(await this.files.folder(), `${id}.raw`);
+    await writeFile(file, Buffer.alloc(16000 * 2 * 0.3));
+    try {
+      await Promise.all(Array.from({ length: this.options.poolSize }, () => pool.decode(id, new AbortController().signal)));
+    } finally {
+      await rm(file, { force: true }).catch(() => undefined);
+    }
   }
 
   async stats(): Promise<RecognizerStats> {
