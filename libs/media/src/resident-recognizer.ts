@@ -15,8 +15,8 @@ import { upsample2xSinc } from './wav.js';
 export const DECODER_SETTINGS: readonly string[] = ['-beam', '1e-60', '-pbeam', '1e-60', '-wbeam', '1e-40', '-maxhmmpf', '3000', '-lw', '10', '-remove_noise', 'no'];
 
 /** Audio kept around the loud part of an utterance (ms): soft first and last consonants survive. */
-const KEEP_BEFORE_MS = 250;
-const KEEP_AFTER_MS = 250;
+const KEEP_BEFORE_MS = 400;
+const KEEP_AFTER_MS = 300;
 /** A 20 ms frame this far below the utterance's loudest frame counts as silence for trimming. */
 const TRIM_BELOW_PEAK_DB = 40;
 
