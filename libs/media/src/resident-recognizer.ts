@@ -50,7 +50,7 @@ export interface ResidentPocketsphinxOptions {
   poolSize: number;
   /** Utterances that may wait for a free decoder; beyond that a recognition fails at once. */
   maxQueue: number;
-  /** Longest time one utterance may take, queue wait included; a decode past it kills its process. */
+  /** Longest decode of one utterance; past it the process is killed (the queue in front is bounded by `maxQueue`). */
   timeoutMs: number;
   /** Decoder arguments (default DECODER_SETTINGS). */
   decoder?: readonly string[];
@@ -64,7 +64,7 @@ interface Job {
   reject(err: Error): void;
   /** The caller gave up (abort or deadline): the result is dropped, the decoder still finishes it. */
   settled: boolean;
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
   onAbort?: () => void;
   signal: AbortSignal;
   worker?: Worker;
@@ -138,7 +138,6 @@ class DecoderPool {
         id, signal, settled: false,
         resolve: (h) => this.settle(job, () => resolve(h)),
         reject: (err) => this.settle(job, () => reject(err)),
-        timer: setTimeout(() => this.onDeadline(job), this.options.timeoutMs),
       };
       job.onAbort = () => {
         const reason = signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
@@ -193,6 +192,9 @@ class DecoderPool {
   private async run(worker: Worker, job: Job): Promise<void> {
     worker.job = job;
     job.worker = worker;
+    // The deadline runs from dispatch: on an overloaded machine a late answer beats none, and
+    // the wait in front is already bounded by the queue's length.
+    job.timer = setTimeout(() => this.onDeadline(job), this.options.timeoutMs);
     try {
       const process = await this.ensureProcess(worker);
       if (job.settled) return; // aborted while the process started
