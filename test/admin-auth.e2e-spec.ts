@@ -26,6 +26,9 @@ const EXPECTED_SCOPE: Record<string, 'read' | 'write' | 'admin'> = {
   'GET /admin/keys': 'admin',
   'POST /admin/keys': 'admin',
   'DELETE /admin/keys/:id': 'admin',
+  'GET /admin/live/events': 'read',
+  'GET /admin/stats/breakdown': 'read',
+  'GET /admin/audit': 'admin',
 };
 
 interface RouteLayer {

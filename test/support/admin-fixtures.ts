@@ -80,6 +80,11 @@ export class AdminClient {
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
+    if (res.ok && res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      // A server-sent event stream never ends by itself: the status is the answer here.
+      await res.body?.cancel();
+      return { status: res.status, headers: res.headers, text: '', json: undefined as any };
+    }
     const text = await res.text();
     let json: any;
     try {

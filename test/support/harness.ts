@@ -59,7 +59,7 @@ export async function resetState(): Promise<void> {
   const db = database();
   const r = redis();
   try {
-    await db.query('TRUNCATE calls, turns, call_events, api_keys RESTART IDENTITY CASCADE');
+    await db.query('TRUNCATE calls, turns, call_events, api_keys, audit_events RESTART IDENTITY CASCADE');
     await r.flushdb();
   } finally {
     await db.end();

@@ -9,6 +9,7 @@ import { RedisModule } from '#libs/redis';
 import { SessionsModule } from '#libs/sessions';
 import { TranscriptsModule } from '#libs/transcripts';
 import { AdminModule } from './admin/admin.module.js';
+import { ConsoleController } from './console/console.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { MediaModule } from './media/media.module.js';
 import { TwilioModule } from './twilio/twilio.module.js';
@@ -32,7 +33,7 @@ export class ApiModule {
         MediaModule,
         AdminModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, ConsoleController],
       providers: [HealthService],
     };
   }

@@ -13,6 +13,7 @@ import { AgentTurnProcessor } from './processors/agent-turn.processor.js';
 import { CallLifecycleProcessor } from './processors/call-lifecycle.processor.js';
 import { TranscriptProcessor } from './processors/transcript.processor.js';
 import { TurnCancellations } from './processors/turn-cancellations.js';
+import { RetentionService } from './retention/retention.service.js';
 
 /** The BullMQ process: every processor lives here, so scaling workers scales the slow work alone. */
 @Module({})
@@ -30,7 +31,7 @@ export class WorkerModule {
         TranscriptsModule,
       ],
       controllers: [WorkerHealthController],
-      providers: [HealthService, HeartbeatService, QueueMonitor, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor],
+      providers: [HealthService, HeartbeatService, QueueMonitor, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor, RetentionService],
     };
   }
 }

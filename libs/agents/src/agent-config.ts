@@ -11,6 +11,11 @@ const departmentSchema = z.object({
   welcome: z.string().max(500),
   /** When set, routing to this department dials it. */
   number: e164.optional(),
+  /**
+   * The welcome asks for sensitive keypad input (a card number, a PIN): the caller's next keypad
+   * entry is a secure step — never stored, logged or given to the model.
+   */
+  secureInput: z.boolean().optional(),
 });
 
 const faqSchema = z.object({

@@ -16,6 +16,11 @@ export interface AgentState {
   summary?: string;
   /** The agent offered a person on its last turn; a "yes" now means transfer. */
   offeredHuman?: boolean;
+  /**
+   * The agent's last question collects sensitive keypad input (a card number, a PIN): the next
+   * DTMF input is never stored, logged or put into the history — only that digits were entered.
+   */
+  secure?: boolean;
 }
 
 export interface AgentInput {

@@ -38,11 +38,16 @@ export class LocalAgent implements AgentProvider {
 
   private decide(request: AgentTurnRequest): AgentDecision {
     const agent = this.agents(request.agentName);
-    const state = { ...request.state };
+    // A secure step lasts one turn: whatever the caller does next ends it.
+    const state = { ...request.state, secure: undefined };
     const words = tokenize(request.input.text);
     const text = words.join(' ');
     const transferTo = agent.transferNumber ?? this.fallbackTransferNumber;
 
+    if (request.input.kind === 'dtmf' && request.state.secure) {
+      // The digits never reach an agent (see AgentState.secure); a payment system would take them.
+      return { say: "Thank you, I've got that. Is there anything else I can help with?", action: 'say', intent: 'secure_input', state };
+    }
     if (request.input.kind === 'dtmf') return this.onDigit(agent, request.input.text, state, transferTo);
 
     if (state.offeredHuman && YES.test(text)) return this.toHuman(state, transferTo);
@@ -132,7 +137,7 @@ export class LocalAgent implements AgentProvider {
       action: 'route',
       department: department.name,
       intent: department.name,
-      state: { ...state, department: department.name, unclear: 0, offeredHuman: false },
+      state: { ...state, department: department.name, unclear: 0, offeredHuman: false, secure: department.secureInput || undefined },
       tools,
     };
   }

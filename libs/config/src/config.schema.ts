@@ -87,6 +87,16 @@ export const configSchema = z.object({
   /** Synthesised sentences kept in memory (MB of 8 kHz μ-law, 8 KB per second); 0 disables the cache. */
   MEDIA_TTS_CACHE_MB: int(0, 1024).default(16),
 
+  /** Replace card numbers, SSNs, e-mail addresses and phone numbers in caller turns before storage. */
+  REDACT_PII: optional(bool).default(true),
+  /** Which PII types REDACT_PII replaces (comma list of card, ssn, email, phone). */
+  REDACT_PII_TYPES: z
+    .string()
+    .default('card,ssn,email,phone')
+    .refine((v) => v.split(',').map((s) => s.trim()).filter(Boolean).every((s) => ['card', 'ssn', 'email', 'phone'].includes(s)), 'must be a comma list of card, ssn, email, phone'),
+  /** Erase transcripts of calls older than this many days (a worker job); unset keeps them. */
+  TRANSCRIPT_RETENTION_DAYS: optional(int(1, 36_500)),
+
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),
 }).superRefine(requireOpenAiSettings);

@@ -15,6 +15,9 @@ const RANK: Record<string, number> = {
   ...Object.fromEntries(TERMINAL_STATUSES.map((s) => [s, 5])),
 };
 
+/** Statuses after which a call gets no more turns: final ones and "abandoned". */
+export const ENDED_STATUSES: readonly string[] = Object.keys(RANK).filter((s) => RANK[s] >= RANK.abandoned);
+
 export function statusRank(status: string): number {
   return RANK[status] ?? -1;
 }

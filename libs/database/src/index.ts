@@ -1,12 +1,14 @@
 export { DatabaseModule } from './database.module.js';
 export { PrismaService } from './prisma.service.js';
-export { CallsRepository, statusRank } from './calls.repository.js';
+export { CallsRepository, statusRank, ENDED_STATUSES } from './calls.repository.js';
 export { TurnsRepository } from './turns.repository.js';
 export { TranscriptWritesRepository, type TranscriptWrite } from './transcript-writes.repository.js';
 export { CallQueriesRepository, type CallListFilter, type CallListSort, type CallListPosition, type CallListRow } from './call-queries.repository.js';
 export { CallStatsRepository, type CallStatsRow } from './call-stats.repository.js';
 export { CallErasureRepository, type ErasureAudit, type ErasureResult } from './call-erasure.repository.js';
+export { CallBreakdownRepository, type CallBreakdownRow } from './call-breakdown.repository.js';
+export { AuditRepository, type AuditRecord, type AuditRow, type AuditListFilter } from './audit.repository.js';
 export { ApiKeysRepository, type NewApiKeyRecord } from './api-keys.repository.js';
 export * from './records.js';
 export { Prisma } from './generated/client.js';
-export type { Call, Turn, CallEvent, ApiKey } from './generated/client.js';
+export type { Call, Turn, CallEvent, ApiKey, AuditEvent } from './generated/client.js';

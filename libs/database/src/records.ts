@@ -29,6 +29,8 @@ export interface TurnRecord {
   action?: string;
   data?: Record<string, unknown>;
   interrupted?: boolean;
+  /** PII placeholder types put into `text` before storage (card, ssn, email, phone). */
+  redactions?: string[];
 }
 
 export interface CallEventRecord {

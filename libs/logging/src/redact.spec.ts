@@ -27,3 +27,14 @@ describe('redaction', () => {
     expect(text).toContain('CA1');
   });
 });
+
+describe('PII in log lines', () => {
+  it('replaces card numbers, e-mail addresses and what a caller said or keyed', () => {
+    expect(redact({ msg: 'heard jane dot doe at example dot com', SpeechResult: 'my card is 4111 1111 1111 1111', Digits: '1234' })).toEqual({
+      msg: 'heard [email]',
+      SpeechResult: '[redacted]',
+      Digits: '[redacted]',
+    });
+    expect(redact('card 4111111111111111 on CA0123456789abcdef0123456789abcdef')).toBe('card [card] on CA0123456789abcdef0123456789abcdef');
+  });
+});

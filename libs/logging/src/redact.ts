@@ -1,9 +1,12 @@
+import { redactPii } from '#libs/redaction';
 /** Field names whose values are phone numbers or secrets wherever they appear in a log object. */
 const SENSITIVE_KEYS = new Set(
   [
     'from', 'to', 'caller', 'called', 'fromnumber', 'tonumber', 'forwardedfrom', 'callername',
     'authorization', 'x-twilio-signature', 'cookie', 'password', 'token', 'authtoken', 'apikey', 'key',
     'twilio_auth_token', 'admin_api_key', 'openai_api_key', 'database_url',
+    // What a caller says or keys in, as Twilio posts it: never logged verbatim.
+    'speechresult', 'unstablespeechresult', 'digits', 'voiceprompt',
   ].map((k) => k.toLowerCase()),
 );
 
@@ -20,7 +23,7 @@ export function maskPhoneNumbers(text: string): string {
 
 /** Deep copy of a log value with secrets replaced and phone numbers masked. */
 export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return maskPhoneNumbers(value);
+  if (typeof value === 'string') return maskPhoneNumbers(redactPii(value).text);
   if (value === null || typeof value !== 'object' || depth > 6) return value;
   if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));

@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '#libs/config';
+import { PiiRedactor, SECURE_DIGITS } from '#libs/redaction';
 import { bullConnectionOptions, REDIS, RedisKeys } from '#libs/redis';
 import { JobIds, QueueName, type AgentTurnJobData, type AgentTurnJobResult } from './queue-names.js';
 import { withTimeout } from './with-timeout.js';
@@ -27,6 +28,7 @@ export class AgentTurnQueue implements OnModuleDestroy {
     @InjectQueue(QueueName.AgentTurns) private readonly queue: Queue<AgentTurnJobData, AgentTurnJobResult>,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
+    private readonly redactor: PiiRedactor,
   ) {
     queue.on('error', (err) => this.logger.warn({ err: err.message }, 'queue connection error'));
   }
@@ -37,6 +39,7 @@ export class AgentTurnQueue implements OnModuleDestroy {
    */
   async enqueue(data: AgentTurnJobData): Promise<string> {
     const jobId = JobIds.agentTurn(data.callSid, data.step);
+    data = this.redactForModel(data);
     await withTimeout(
       this.queue.add('turn', data, {
         jobId,
@@ -132,6 +135,18 @@ export class AgentTurnQueue implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.events?.close();
+  }
+
+  /**
+   * The job (kept in Redis) and the model's prompt see the caller's words redacted; keypad input
+   * of a secure step is not even passed on — the agent hears that digits were entered.
+   */
+  private redactForModel(data: AgentTurnJobData): AgentTurnJobData {
+    const input =
+      data.input.kind === 'dtmf' && data.state.secure
+        ? { ...data.input, text: SECURE_DIGITS }
+        : { ...data.input, text: this.redactor.text(data.input.text).text };
+    return { ...data, input, history: this.redactor.history(data.history) };
   }
 }
 

@@ -38,4 +38,20 @@ export class CallLifecycleQueue {
       opts: { removeOnComplete: true, removeOnFail: 100 },
     });
   }
+
+  /**
+   * The transcript retention job (TRANSCRIPT_RETENTION_DAYS): one scheduler however many
+   * workers start; `undefined` removes it, so unsetting the variable stops the erasures.
+   */
+  async scheduleRetention(everyMs: number | undefined): Promise<void> {
+    if (everyMs === undefined) {
+      await this.queue.removeJobScheduler('transcript-retention');
+      return;
+    }
+    await this.queue.upsertJobScheduler('transcript-retention', { every: everyMs }, {
+      name: 'transcript-retention',
+      data: { kind: 'retention' },
+      opts: { removeOnComplete: 50, removeOnFail: 100 },
+    });
+  }
 }

@@ -47,7 +47,8 @@ export interface TranscriptJobData {
 
 export type CallLifecycleJobData =
   | { kind: 'post-call'; callSid: string }
-  | { kind: 'sweep-abandoned' };
+  | { kind: 'sweep-abandoned' }
+  | { kind: 'retention' };
 
 /** BullMQ rejects custom ids containing ':' (its key separator); parts are made safe here. */
 const safe = (part: string | number) => String(part).replace(/:/g, '_');

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
+import { PiiRedactor } from '#libs/redaction';
 import { bullConnectionOptions } from '#libs/redis';
 import { AgentTurnQueue } from './agent-turn.queue.js';
 import { CallLifecycleQueue } from './call-lifecycle.queue.js';
@@ -30,7 +31,7 @@ export class QueuesModule {
         }),
         queues,
       ],
-      providers: [AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
+      providers: [PiiRedactor, AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
       exports: [queues, AgentTurnQueue, TranscriptQueue, CallLifecycleQueue, TurnEventsPublisher, TurnEventsSubscriber],
     };
   }

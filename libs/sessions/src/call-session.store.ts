@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '#libs/config';
+import { PiiRedactor } from '#libs/redaction';
 import { REDIS, RedisKeys } from '#libs/redis';
 import type { CallSession } from './call-session.js';
 
@@ -27,6 +28,7 @@ export class CallSessionStore {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
+    private readonly redactor: PiiRedactor,
   ) {}
 
   async get(callSid: string): Promise<CallSession | null> {
@@ -35,7 +37,7 @@ export class CallSessionStore {
   }
 
   async save(session: CallSession): Promise<void> {
-    await this.redis.set(RedisKeys.session(session.callSid), JSON.stringify(session), 'EX', this.ttl);
+    await this.redis.set(RedisKeys.session(session.callSid), this.serialize(session), 'EX', this.ttl);
   }
 
   /**
@@ -48,7 +50,7 @@ export class CallSessionStore {
       .multi()
       .hset(replies, String(replyId), twiml)
       .expire(replies, this.ttl)
-      .set(RedisKeys.session(session.callSid), JSON.stringify(session), 'EX', this.ttl);
+      .set(RedisKeys.session(session.callSid), this.serialize(session), 'EX', this.ttl);
     if (options.isNew) multi.zadd(RedisKeys.liveCalls(), Date.parse(session.startedAt) || Date.now(), session.callSid);
     const results = await multi.exec();
     const failed = results?.find(([err]) => err);
@@ -111,6 +113,17 @@ export class CallSessionStore {
       if (Date.now() > deadline) throw new CallBusyError(`call ${callSid} is busy`);
       await sleep(20);
     }
+  }
+
+  /** The session as stored: caller words in its history and running summary redacted. */
+  private serialize(session: CallSession): string {
+    if (!this.redactor.enabled) return JSON.stringify(session);
+    const summary = session.agent.summary;
+    return JSON.stringify({
+      ...session,
+      history: this.redactor.history(session.history),
+      agent: summary ? { ...session.agent, summary: this.redactor.text(summary).text } : session.agent,
+    });
   }
 
   private get ttl(): number {

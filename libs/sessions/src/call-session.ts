@@ -62,6 +62,8 @@ export function newCallSession(fields: NewCallSession): CallSession {
 export const HISTORY_WINDOW = 12;
 
 export function appendHistory(session: CallSession, entry: HistoryEntry): void {
+  // Keypad input of a secure step: the history (Redis, the model) learns only that digits came.
+  if (session.agent.secure && entry.role === 'caller' && /^pressed [\d*#]+$/.test(entry.text)) entry = { ...entry, text: 'pressed [secure input]' };
   session.history.push(entry);
   while (session.history.length > HISTORY_WINDOW) {
     const dropped = session.history.shift()!;

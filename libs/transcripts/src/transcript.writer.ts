@@ -1,5 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { TranscriptQueue, withTimeout, type TranscriptJobData } from '#libs/queues';
+import { PiiRedactor } from '#libs/redaction';
+import { redactBatch } from './redact-batch.js';
 import { TranscriptStore } from './transcript.store.js';
 
 interface Spooled {
@@ -28,6 +30,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly queue: TranscriptQueue,
     private readonly store: TranscriptStore,
+    private readonly redactor: PiiRedactor,
   ) {}
 
   onModuleInit(): void {
@@ -37,6 +40,9 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
 
   /** Makes the write durable (queued, stored, or spooled); resolves within about 0.5 s. */
   async write(jobId: string, batch: TranscriptJobData): Promise<void> {
+    // Every turn of every mode passes here first: the words are redacted before they reach the
+    // queue (Redis), the spool or Postgres, so the original is never written anywhere.
+    batch = redactBatch(batch, this.redactor);
     if (Date.now() >= this.queueDownUntil) {
       try {
         await withTimeout(this.queue.add(jobId, batch), 500, 'transcript enqueue');

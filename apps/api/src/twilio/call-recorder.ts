@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CallEventRecord, CallStartRecord, CallStatusRecord, TurnRecord } from '#libs/database';
 import { JobIds } from '#libs/queues';
+import { SECURE_DIGITS } from '#libs/redaction';
 import type { CallSession } from '#libs/sessions';
 import { TranscriptWriter } from '#libs/transcripts';
 
@@ -17,7 +18,14 @@ export class CallWrite {
 
   constructor(private readonly session: CallSession) {}
 
+  /** The agent's last question collects sensitive keypad input (see AgentState.secure). */
+  private get secure(): boolean {
+    return this.session.agent?.secure === true;
+  }
+
   turn(turn: NewTurn): TurnRecord {
+    // Keypad input during a secure step of the agent (a card number by keypad): never stored.
+    if (this.secure && turn.action === 'dtmf') turn = { ...turn, text: SECURE_DIGITS, data: { secure: true } };
     const record: TurnRecord = {
       ...turn,
       callSid: this.session.callSid,
@@ -35,6 +43,7 @@ export class CallWrite {
   }
 
   event(type: string, dedupeKey: string, data?: Record<string, unknown>): void {
+    if (this.secure && type === 'dtmf') data = { secure: true };
     this.events.push({ callSid: this.session.callSid, type, dedupeKey, data, at: new Date().toISOString() });
   }
 }

@@ -7,6 +7,7 @@ import { AppConfig } from '#libs/config';
 import { CallsRepository } from '#libs/database';
 import { CallLifecycleQueue, QueueName, type CallLifecycleJobData } from '#libs/queues';
 import { REDIS, RedisKeys } from '#libs/redis';
+import { RetentionService } from '../retention/retention.service.js';
 import { summarizeCall } from './call-summary.js';
 
 /** Post-call summaries, and the sweep that closes calls whose status callbacks never came. */
@@ -20,17 +21,22 @@ export class CallLifecycleProcessor extends WorkerHost implements OnApplicationB
     private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(AGENT_PROVIDER) private readonly provider: AgentProvider,
+    private readonly retention: RetentionService,
   ) {
     super();
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.lifecycle.scheduleSweep(60_000).catch((err: Error) => this.logger.warn({ err: err.message }, 'could not schedule the sweep'));
+    await this.lifecycle
+      .scheduleRetention(this.retention.intervalMs)
+      .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not schedule transcript retention'));
   }
 
   async process(job: Job<CallLifecycleJobData>): Promise<unknown> {
     const data = job.data;
     if (data.kind === 'post-call') return this.postCall(data.callSid);
+    if (data.kind === 'retention') return this.retention.run();
     return this.sweep();
   }
 

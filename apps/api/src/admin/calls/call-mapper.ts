@@ -41,6 +41,7 @@ export function toTurn(t: Turn): TurnDto {
     action: t.action,
     data: t.data ?? null,
     interrupted: t.interrupted,
+    redactions: t.redactions ?? [],
   };
 }
 

@@ -43,6 +43,8 @@ export class TurnDto {
   @ApiProperty({ type: String, nullable: true }) action: string | null;
   @ApiProperty({ type: Object, nullable: true }) data: unknown;
   @ApiProperty() interrupted: boolean;
+  @ApiProperty({ type: [String], description: 'PII placeholder types that replaced words of `text` before storage (card, ssn, email, phone).' })
+  redactions: string[];
 }
 
 export class CallEventDto {
