@@ -10,7 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '#libs/config';
+import { MetricsService } from '#libs/metrics';
 import { signTwilioRequest } from '#libs/telephony';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 
@@ -113,7 +116,8 @@ async function openLoop(target: Target, route: 'voice' | 'gather', rate: number)
 
 async function load(target: Target, route: 'voice' | 'gather', rate?: number): Promise<Row> {
   if (rate) return openLoop(target, route, rate);
-  const expected = 20_000;
+  // Calls opened ahead of a gather load (each request is a distinct turn); BENCH_MAX_CALLS lowers it for short runs.
+  const expected = Number(process.env.BENCH_MAX_CALLS ?? 20_000);
   const calls = route === 'gather' ? await openCalls(target, Math.min(expected + 500, 25_000)) : [];
   let next = 0;
   const result = await autocannon({
@@ -141,7 +145,99 @@ async function load(target: Target, route: 'voice' | 'gather', rate?: number): P
   };
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux clock ticks of 10 ms). */
+function cpuMs(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * What the metrics record for one answered gather turn (webhook timing, the transcript write
+ * with a caller turn, an agent turn with five stages, a tool turn and an event), timed in this
+ * process: the instrumentation's own CPU cost per webhook, free of the machine's noise.
+ */
+function instrumentationMicros(): number {
+  const metrics = new MetricsService('api', true);
+  const at = new Date().toISOString();
+  const call = { callSid: 'CA0', direction: 'inbound' as const, mode: 'gather' as const, agentName: 'default', startedAt: at };
+  const batch = {
+    call,
+    turns: [
+      { callSid: 'CA0', seq: 2, speaker: 'caller' as const, text: 'I need help with my bill', confidence: 0.93, startedAt: at },
+      { callSid: 'CA0', seq: 3, speaker: 'tool' as const, text: 'route_department({"department":"billing"})', startedAt: at },
+      { callSid: 'CA0', seq: 4, speaker: 'agent' as const, text: "You're through to billing.", startedAt: at, timings: { total: 80, queue: 10, model_first_token: 30, model_total: 40 } },
+    ],
+    events: [{ callSid: 'CA0', type: 'status', dedupeKey: 'voice:in-progress', at }],
+  };
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      metrics.observeWebhook('/twilio/gather', 200, 0.004 + (i % 50) / 1000);
+      metrics.observeCallWrite(batch);
+    }
+  };
+  run(20_000); // warm up
+  const n = 200_000;
+  const started = process.cpuUsage();
+  run(n);
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / n;
+}
+
+/**
+ * BENCH_METRICS=compare: the cost of the Prometheus metrics. Two api processes on one worker,
+ * METRICS_ENABLED=true and =false, under the same maximum load, in alternating order for
+ * BENCH_ROUNDS rounds (the machine is noisy: the median of the per-round ratios is the result).
+ */
+async function compareMetrics(): Promise<void> {
+  const [onPort, offPort, workerPort] = [freePort(), freePort(), freePort()];
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const worker = await startProcess(['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`);
+  const on = await startProcess(['dist/apps/api/src/main.js'], { ...env, PORT: String(onPort), METRICS_ENABLED: 'true' }, `http://127.0.0.1:${onPort}/health/ready`);
+  const off = await startProcess(['dist/apps/api/src/main.js'], { ...env, PORT: String(offPort), METRICS_ENABLED: 'false' }, `http://127.0.0.1:${offPort}/health/ready`);
+  const targets: Target[] = [
+    { name: 'metrics on', url: `http://127.0.0.1:${onPort}` },
+    { name: 'metrics off', url: `http://127.0.0.1:${offPort}` },
+  ];
+  const rows: (Row & { round: number; cpuPerRequestUs: number })[] = [];
+  const processes: Record<string, ChildProcess> = { 'metrics on': on, 'metrics off': off };
+  try {
+    for (const route of (process.env.BENCH_ROUTES ?? 'voice,gather').split(',') as ('voice' | 'gather')[]) {
+      for (let round = 1; round <= rounds; round++) {
+        for (const target of round % 2 ? targets : [...targets].reverse()) {
+          const before = cpuMs(processes[target.name]);
+          const row = await load(target, route);
+          const requests = row.rps * DURATION;
+          rows.push({ ...row, round, cpuPerRequestUs: Math.round(((cpuMs(processes[target.name]) - before) * 1000) / Math.max(1, requests)) });
+        }
+      }
+    }
+  } finally {
+    await Promise.all([on, off, worker].map(stopProcess));
+  }
+  console.log(`\nmachine: ${machine()}; ${new Date().toISOString()}; ${DURATION} s per load, ${rounds} rounds\n`);
+  console.log('| route | round | target | req/s | p50 ms | p99 ms | api CPU µs/request | errors |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.route} | ${r.round} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.cpuPerRequestUs} | ${r.errors} |`);
+  const micros = instrumentationMicros();
+  for (const route of new Set(rows.map((r) => r.route))) {
+    const ratios = [];
+    for (let round = 1; round <= rounds; round++) {
+      const of = (name: string) => rows.find((r) => r.route === route && r.round === round && r.target === name)!.rps;
+      ratios.push(of('metrics on') / of('metrics off'));
+    }
+    ratios.sort((a, b) => a - b);
+    const sum = (name: string) => rows.filter((r) => r.route === route && r.target === name).reduce((t, r) => t + r.rps, 0);
+    const cpu = (name: string) => {
+      const values = rows.filter((r) => r.route === route && r.target === name).map((r) => r.cpuPerRequestUs).sort((a, b) => a - b);
+      return values[Math.floor(values.length / 2)];
+    };
+    console.log(`\n${route}: api CPU per request, median of rounds: on ${cpu('metrics on')} µs, off ${cpu('metrics off')} µs (on / off ${(cpu('metrics on') / cpu('metrics off')).toFixed(3)}); instrumentation alone ${micros.toFixed(2)} µs per webhook = ${((100 * micros) / cpu('metrics off')).toFixed(2)} % of the api's CPU per request`);
+    console.log(`${route}: throughput on / off — median of rounds ${ratios[Math.floor(ratios.length / 2)].toFixed(3)}, pooled ${(sum('metrics on') / sum('metrics off')).toFixed(3)} (rounds: ${ratios.map((r) => r.toFixed(3)).join(', ')})`);
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_METRICS === 'compare') return compareMetrics();
   const apiPort = freePort();
   const barePort = apiPort + 1;
   const workerPort = apiPort + 2;

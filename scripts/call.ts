@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '#libs/config';
 import { runGatherCall } from './call/gather.js';
+import { formatTurnTimings, type TurnTimings } from './call/turn-timings.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -43,17 +44,17 @@ async function main(): Promise<void> {
   } else {
     throw new Error(`unknown --mode ${values.mode}: use gather, stream or relay`);
   }
-  await printTranscript(callSid);
+  await printTranscript(callSid, values.mode);
 }
 
 /** Waits until the transcript stops growing (writes go through the worker), then prints it. */
-async function printTranscript(callSid: string): Promise<void> {
+async function printTranscript(callSid: string, mode: string): Promise<void> {
   const db = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 });
   try {
-    let rows: { seq: number; speaker: string; text: string; action: string | null; latencyMs: number | null }[] = [];
+    let rows: { seq: number; speaker: string; text: string; action: string | null; latencyMs: number | null; timings: TurnTimings | null }[] = [];
     for (let i = 0, stable = 0; i < 50 && stable < 3; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      const next = (await db.query('SELECT seq, speaker, text, action, "latencyMs" FROM turns WHERE "callSid" = $1 ORDER BY seq', [callSid])).rows;
+      const next = (await db.query('SELECT seq, speaker, text, action, "latencyMs", timings FROM turns WHERE "callSid" = $1 ORDER BY seq', [callSid])).rows;
       stable = next.length === rows.length && next.length > 0 ? stable + 1 : 0;
       rows = next;
     }
@@ -61,6 +62,7 @@ async function printTranscript(callSid: string): Promise<void> {
     for (const t of rows) {
       const extra = [t.action, t.latencyMs !== null ? `${t.latencyMs} ms` : null].filter(Boolean).join(', ');
       print(`${String(t.seq).padStart(3)} ${t.speaker.padEnd(6)} ${t.text}${extra ? `  [${extra}]` : ''}`);
+      for (const line of formatTurnTimings(t.timings, mode)) print(`           ${line}`);
     }
   } finally {
     await db.end();

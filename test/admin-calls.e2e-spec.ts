@@ -346,6 +346,7 @@ describe('GET /admin/stats', () => {
       averageDurationSec: 30,
       transferRate: 1 / 3,
       medianAgentLatencyMs: 400,
+      turnLatency: [],
       perDay: [
         { day: '2026-11-01', calls: 2 },
         { day: '2026-11-02', calls: 0 },

@@ -36,7 +36,7 @@ describe('docker-compose.yml', () => {
   const services = config.services;
 
   it('is accepted by docker compose config and has the production services', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['api', 'grafana', 'migrate', 'postgres', 'prometheus', 'redis', 'worker']);
   });
 
   it('lets the worker scale: no container name, no host port', () => {

@@ -4,6 +4,7 @@ import { ConfigModule, type Config } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
 import { HealthService } from '#libs/health';
 import { LoggingModule } from '#libs/logging';
+import { MetricsModule } from '#libs/metrics';
 import { QueuesModule } from '#libs/queues';
 import { RedisModule } from '#libs/redis';
 import { SessionsModule } from '#libs/sessions';
@@ -11,6 +12,7 @@ import { TranscriptsModule } from '#libs/transcripts';
 import { AdminModule } from './admin/admin.module.js';
 import { ConsoleController } from './console/console.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { ApiGauges } from './metrics/api-gauges.js';
 import { MediaModule } from './media/media.module.js';
 import { TwilioModule } from './twilio/twilio.module.js';
 
@@ -26,6 +28,7 @@ export class ApiModule {
         DatabaseModule,
         RedisModule,
         QueuesModule.forRoot(),
+        MetricsModule.forRoot('api'),
         SessionsModule,
         AgentsModule,
         TranscriptsModule,
@@ -34,7 +37,7 @@ export class ApiModule {
         AdminModule,
       ],
       controllers: [HealthController, ConsoleController],
-      providers: [HealthService],
+      providers: [HealthService, ApiGauges],
     };
   }
 }

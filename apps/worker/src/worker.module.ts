@@ -1,14 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { AgentsModule } from '#libs/agents';
 import { ConfigModule, type Config } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
 import { HealthService, HeartbeatService } from '#libs/health';
 import { LoggingModule } from '#libs/logging';
+import { MetricsModule } from '#libs/metrics';
 import { QueuesModule } from '#libs/queues';
 import { RedisModule } from '#libs/redis';
 import { TranscriptsModule } from '#libs/transcripts';
 import { QueueMonitor } from './health/queue-monitor.service.js';
 import { WorkerHealthController } from './health/worker-health.controller.js';
+import { JobMetrics } from './metrics/job-metrics.js';
 import { AgentTurnProcessor } from './processors/agent-turn.processor.js';
 import { CallLifecycleProcessor } from './processors/call-lifecycle.processor.js';
 import { TranscriptProcessor } from './processors/transcript.processor.js';
@@ -24,14 +27,16 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('worker'),
+        DiscoveryModule,
         DatabaseModule,
         RedisModule,
         QueuesModule.forRoot(),
+        MetricsModule.forRoot('worker'),
         AgentsModule,
         TranscriptsModule,
       ],
       controllers: [WorkerHealthController],
-      providers: [HealthService, HeartbeatService, QueueMonitor, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor, RetentionService],
+      providers: [HealthService, HeartbeatService, QueueMonitor, JobMetrics, TurnCancellations, AgentTurnProcessor, TranscriptProcessor, CallLifecycleProcessor, RetentionService],
     };
   }
 }

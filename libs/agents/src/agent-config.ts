@@ -41,6 +41,15 @@ export const agentConfigSchema = z.object({
   tools: z.array(z.enum(['transfer_call', 'end_call', 'route_department', 'lookup_faq'])).default([]),
   /** Human transfer number of this agent; falls back to HUMAN_TRANSFER_NUMBER. */
   transferNumber: e164.optional(),
+  /** Engine of this agent's stream calls; falls back to STREAM_ENGINE. */
+  streamEngine: z.enum(['pipeline', 'realtime']).optional(),
+  /** Speech-to-speech (STREAM_ENGINE=realtime): the model's voice (default marin) and, optionally, instructions replacing the persona. */
+  realtime: z
+    .object({
+      voice: z.string().min(1).max(100).optional(),
+      instructions: z.string().max(8000).optional(),
+    })
+    .optional(),
   departments: z.array(departmentSchema).max(20).default([]),
   faq: z.array(faqSchema).max(500).default([]),
 });

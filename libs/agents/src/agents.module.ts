@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
+import { MetricsService } from '#libs/metrics';
 import { AgentRegistry } from './agent-registry.js';
 import type { AgentProvider } from './agent.types.js';
 import { LocalAgent } from './local-agent.js';
@@ -14,13 +15,15 @@ export const AGENT_PROVIDER = Symbol('AGENT_PROVIDER');
     AgentRegistry,
     {
       provide: AGENT_PROVIDER,
-      inject: [AppConfig, AgentRegistry],
-      useFactory: (config: AppConfig, registry: AgentRegistry): AgentProvider => {
+      inject: [AppConfig, AgentRegistry, { token: MetricsService, optional: true }],
+      useFactory: (config: AppConfig, registry: AgentRegistry, metrics?: MetricsService): AgentProvider => {
         switch (config.AI_PROVIDER) {
           case 'local':
             return new LocalAgent((name) => registry.get(name), config.HUMAN_TRANSFER_NUMBER);
           case 'openai':
-            return createOpenAiAgent(config, (name) => registry.get(name));
+            return createOpenAiAgent(config, (name) => registry.get(name), {
+              onRequest: metrics && ((outcome) => metrics.countModelRequest('openai', outcome)),
+            });
         }
       },
     },

@@ -5,3 +5,5 @@ export { readAgentsFile, agentConfigSchema, type AgentConfig, type DepartmentCon
 export type * from './agent.types.js';
 export { TurnCancelledError, TurnBudgetExceededError, abortReason } from './turn-errors.js';
 export { createOpenAiAgent, OpenAiAgent, ModelError, ModelProtocolError, ModelStreamCutError, type ChatModelOptions, type OpenAiAgentOptions } from './openai/index.js';
+export { runTool, type ToolOutcome, type ToolRecord } from './openai/tools.js';
+export { realtimeInstructions, realtimeTools, realtimeVoice } from './openai/realtime.js';

@@ -69,8 +69,8 @@ export const configSchema = z.object({
   MEDIA_MAX_UTTERANCE_MS: int(1000, 60_000).default(15_000),
   /** Malformed or unexpected messages one socket may send before it is closed. */
   MEDIA_MAX_INVALID_MESSAGES: int(1, 10_000).default(25),
-  MEDIA_STT_PROVIDER: z.enum(['pocketsphinx', 'none']).default('pocketsphinx'),
-  MEDIA_TTS_PROVIDER: z.enum(['espeak']).default('espeak'),
+  MEDIA_STT_PROVIDER: z.enum(['pocketsphinx', 'none', 'deepgram']).default('pocketsphinx'),
+  MEDIA_TTS_PROVIDER: z.enum(['espeak', 'elevenlabs', 'openai']).default('espeak'),
   POCKETSPHINX_BIN: z.string().default('pocketsphinx_continuous'),
   POCKETSPHINX_DICT: z.string().default('/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict'),
   ESPEAK_BIN: z.string().default('espeak-ng'),
@@ -87,6 +87,45 @@ export const configSchema = z.object({
   /** Synthesised sentences kept in memory (MB of 8 kHz μ-law, 8 KB per second); 0 disables the cache. */
   MEDIA_TTS_CACHE_MB: int(0, 1024).default(16),
 
+  /** Stream calls: what runs behind the /twilio/media socket (an agent's `streamEngine` overrides it). */
+  STREAM_ENGINE: z.enum(['pipeline', 'realtime']).default('pipeline'),
+  /** OpenAI Realtime WebSocket endpoint (Azure: wss://RESOURCE.openai.azure.com/openai/v1/realtime); the model goes in `?model=`. */
+  OPENAI_REALTIME_URL: z.url({ protocol: /^wss?$/ }).default('wss://api.openai.com/v1/realtime'),
+  /** Realtime model (or Azure deployment) name. */
+  OPENAI_REALTIME_MODEL: z.string().min(1).max(200).default('gpt-realtime'),
+  /** Model that transcribes the caller for the transcript (the speech model hears audio directly). */
+  OPENAI_REALTIME_TRANSCRIPTION_MODEL: z.string().min(1).max(200).default('gpt-4o-mini-transcribe'),
+  /** The model's turn detection: server_vad (threshold, padding, silence below) or semantic_vad. */
+  OPENAI_REALTIME_TURN_DETECTION: z.enum(['server_vad', 'semantic_vad']).default('server_vad'),
+  OPENAI_REALTIME_VAD_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  OPENAI_REALTIME_VAD_PREFIX_PADDING_MS: int(0, 2000).default(300),
+  OPENAI_REALTIME_VAD_SILENCE_MS: int(100, 5000).default(500),
+  /** Longest wait for the model (connect, first audio of an answer) before the caller hears an apology. */
+  OPENAI_REALTIME_STALL_MS: int(200, 2500).default(2000),
+  /** Longest realtime call; then a polite goodbye. */
+  OPENAI_REALTIME_MAX_CALL_SECONDS: int(10, 14_400).default(3600),
+
+  // Streaming cloud speech for the pipeline engine (MEDIA_STT_PROVIDER=deepgram, MEDIA_TTS_PROVIDER=elevenlabs|openai).
+  /** Deepgram live transcription endpoint (tests point it at a local fake). */
+  DEEPGRAM_URL: z.url({ protocol: /^wss?$/ }).default('wss://api.deepgram.com/v1/listen'),
+  DEEPGRAM_API_KEY: optional(z.string()),
+  DEEPGRAM_MODEL: z.string().default('nova-3'),
+  /** Silence (ms) after which Deepgram marks a result `speech_final`: our end of turn. */
+  DEEPGRAM_ENDPOINTING_MS: int(10, 5000).default(300),
+  /** Fallback end of turn when noise keeps endpointing from firing (Deepgram's minimum is 1000). */
+  DEEPGRAM_UTTERANCE_END_MS: int(1000, 5000).default(1000),
+  /** ElevenLabs origin; the stream-input path is appended. */
+  ELEVENLABS_URL: z.url({ protocol: /^(wss?|https?)$/ }).default('wss://api.elevenlabs.io'),
+  ELEVENLABS_API_KEY: optional(z.string()),
+  /** Voice used for every agent (a premade voice by default). */
+  ELEVENLABS_VOICE_ID: z.string().regex(/^[A-Za-z0-9]{8,64}$/, 'must be an ElevenLabs voice id').default('21m00Tcm4TlvDq8ikWAM'),
+  ELEVENLABS_MODEL_ID: z.string().default('eleven_flash_v2_5'),
+  /** OpenAI speech endpoint for MEDIA_TTS_PROVIDER=openai (OPENAI_BASE_URL/OPENAI_API_KEY are shared with the agent). */
+  OPENAI_TTS_MODEL: z.string().default('gpt-4o-mini-tts'),
+  OPENAI_TTS_VOICE: z.string().default('alloy'),
+  /** A cloud speech provider that has not answered within this long counts as failed; the offline tools take over. */
+  MEDIA_PROVIDER_TIMEOUT_MS: int(200, 30_000).default(3000),
+
   /** Replace card numbers, SSNs, e-mail addresses and phone numbers in caller turns before storage. */
   REDACT_PII: optional(bool).default(true),
   /** Which PII types REDACT_PII replaces (comma list of card, ssn, email, phone). */
@@ -96,10 +135,14 @@ export const configSchema = z.object({
     .refine((v) => v.split(',').map((s) => s.trim()).filter(Boolean).every((s) => ['card', 'ssn', 'email', 'phone'].includes(s)), 'must be a comma list of card, ssn, email, phone'),
   /** Erase transcripts of calls older than this many days (a worker job); unset keeps them. */
   TRANSCRIPT_RETENTION_DAYS: optional(int(1, 36_500)),
+  /** Observability: Prometheus metrics on GET /metrics of the api (PORT) and each worker (WORKER_PORT). */
+  METRICS_ENABLED: optional(bool).default(true),
+  /** When set, /metrics wants `Authorization: Bearer <token>`; unset, keep /metrics on a private network. */
+  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
 
   WORKER_CONCURRENCY: int(1, 512).default(16),
   SHUTDOWN_TIMEOUT_MS: int(1000, 120_000).default(10_000),
-}).superRefine(requireOpenAiSettings);
+}).superRefine(requireOpenAiSettings).superRefine(requireRealtimeKey).superRefine(requireSpeechProviderKeys);
 
 /** Hosted endpoints that always need a key; local servers (Ollama, vLLM, llama.cpp) usually do not. */
 const KEYED_HOSTS = /(^|\.)(openai\.com|openai\.azure\.com|azure\.com)$/;
@@ -114,6 +157,24 @@ function requireOpenAiSettings(
   if (!env.OPENAI_BASE_URL) missing('OPENAI_BASE_URL');
   if (!env.OPENAI_MODEL) missing('OPENAI_MODEL');
   if (env.OPENAI_BASE_URL && !env.OPENAI_API_KEY && KEYED_HOSTS.test(new URL(env.OPENAI_BASE_URL).hostname)) missing('OPENAI_API_KEY');
+}
+
+/** STREAM_ENGINE=realtime against OpenAI or Azure cannot work without a key: fail at start, naming it. */
+function requireRealtimeKey(env: { STREAM_ENGINE: string; OPENAI_REALTIME_URL: string; OPENAI_API_KEY?: string }, ctx: z.RefinementCtx): void {
+  if (env.STREAM_ENGINE === 'realtime' && !env.OPENAI_API_KEY && KEYED_HOSTS.test(new URL(env.OPENAI_REALTIME_URL).hostname)) {
+    ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'is required when STREAM_ENGINE=realtime' });
+  }
+}
+
+/** A cloud speech provider without its key would fail on every call: fail at start instead, naming the variable. */
+function requireSpeechProviderKeys(
+  env: { MEDIA_STT_PROVIDER: string; MEDIA_TTS_PROVIDER: string; DEEPGRAM_API_KEY?: string; ELEVENLABS_API_KEY?: string; OPENAI_API_KEY?: string; OPENAI_BASE_URL?: string },
+  ctx: z.RefinementCtx,
+): void {
+  const missing = (name: string, when: string) => ctx.addIssue({ code: 'custom', path: [name], message: `is required when ${when}` });
+  if (env.MEDIA_STT_PROVIDER === 'deepgram' && !env.DEEPGRAM_API_KEY) missing('DEEPGRAM_API_KEY', 'MEDIA_STT_PROVIDER=deepgram');
+  if (env.MEDIA_TTS_PROVIDER === 'elevenlabs' && !env.ELEVENLABS_API_KEY) missing('ELEVENLABS_API_KEY', 'MEDIA_TTS_PROVIDER=elevenlabs');
+  if (env.MEDIA_TTS_PROVIDER === 'openai' && !env.OPENAI_API_KEY) missing('OPENAI_API_KEY', 'MEDIA_TTS_PROVIDER=openai');
 }
 
 export type Config = z.infer<typeof configSchema>;

@@ -37,4 +37,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...valid, HUMAN_TRANSFER_NUMBER: '555-1234' })).toThrow(/HUMAN_TRANSFER_NUMBER/);
     expect(() => loadConfig({ ...valid, ADMIN_API_KEY: 'short' })).toThrow(/ADMIN_API_KEY/);
   });
+
+  it('a cloud speech provider needs its key, named at start', () => {
+    expect(() => loadConfig({ ...valid, MEDIA_STT_PROVIDER: 'deepgram' })).toThrow(/DEEPGRAM_API_KEY is required/);
+    expect(() => loadConfig({ ...valid, MEDIA_TTS_PROVIDER: 'elevenlabs' })).toThrow(/ELEVENLABS_API_KEY is required/);
+    const config = loadConfig({ ...valid, MEDIA_STT_PROVIDER: 'deepgram', DEEPGRAM_API_KEY: 'k', MEDIA_TTS_PROVIDER: 'elevenlabs', ELEVENLABS_API_KEY: 'k' });
+    expect(config.DEEPGRAM_URL).toBe('wss://api.deepgram.com/v1/listen');
+    expect(config.ELEVENLABS_URL).toBe('wss://api.elevenlabs.io');
+    expect(() => loadConfig({ ...valid, DEEPGRAM_URL: 'ftp://x' })).toThrow(/DEEPGRAM_URL/);
+  });
 });

@@ -7,6 +7,8 @@ export interface CallStatsRow {
   transferRate: number | null;
   medianAgentLatencyMs: number | null;
   perDay: { day: string; calls: number }[];
+  /** p50/p95 of each stored turn-timing stage, per mode. */
+  turnLatency: { mode: string; stage: string; turns: number; p50Ms: number; p95Ms: number }[];
 }
 
 /** Aggregates of the operator API's statistics, in SQL so only a few numbers leave Postgres. */
@@ -14,7 +16,7 @@ export interface CallStatsRow {
 export class CallStatsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Calls per UTC day, average duration, transfer rate and median agent latency of calls started in [since, until). */
+  /** Calls per UTC day, average duration, transfer rate, median agent latency and per-stage turn latency of calls started in [since, until). */
   async stats(since: Date, until: Date): Promise<CallStatsRow> {
     const [summary] = await this.prisma.$queryRaw<Omit<CallStatsRow, 'perDay'>[]>`
       SELECT count(*)::int AS "totalCalls",
@@ -31,6 +33,17 @@ export class CallStatsRepository {
       FROM calls c
       WHERE c."startedAt" >= ${since} AND c."startedAt" < ${until}
       GROUP BY 1 ORDER BY 1`;
-    return { ...summary, perDay };
+    // One row per (mode, stage): the stored timings are unnested with jsonb_each_text.
+    const turnLatency = await this.prisma.$queryRaw<CallStatsRow['turnLatency']>`
+      SELECT c."mode"::text AS mode, s.key AS stage, count(*)::int AS turns,
+        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY s.value::float8))::float8 AS "p50Ms",
+        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY s.value::float8))::float8 AS "p95Ms"
+      FROM turns t
+      JOIN calls c ON c."callSid" = t."callSid"
+      CROSS JOIN LATERAL jsonb_each_text(t.timings) s
+      WHERE c."startedAt" >= ${since} AND c."startedAt" < ${until}
+        AND t.speaker = 'agent' AND t.timings IS NOT NULL AND jsonb_typeof(t.timings) = 'object'
+      GROUP BY 1, 2 ORDER BY 1, 2`;
+    return { ...summary, perDay, turnLatency };
   }
 }

@@ -31,6 +31,8 @@ export interface TurnRecord {
   interrupted?: boolean;
   /** PII placeholder types put into `text` before storage (card, ssn, email, phone). */
   redactions?: string[];
+  /** Agent turns: where the caller's wait went, per stage (ms). */
+  timings?: TurnTimings;
 }
 
 export interface CallEventRecord {
@@ -54,3 +56,13 @@ export interface CallStatusRecord {
 }
 
 export const TERMINAL_STATUSES = ['completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
+
+/**
+ * Stages of one agent turn, timed in milliseconds and stored with the agent's turn:
+ * `total` is what the caller waited (gather: webhook in → TwiML out; stream: end of caller
+ * speech → first agent audio frame; relay: prompt → first token sent), the others are where
+ * that time went. A stage a mode does not have (Twilio recognises in gather and relay) is absent.
+ */
+export const TURN_STAGES = ['total', 'recognition', 'queue', 'model_first_token', 'model_total', 'synthesis_first_audio'] as const;
+export type TurnStage = (typeof TURN_STAGES)[number];
+export type TurnTimings = Partial<Record<TurnStage, number>>;

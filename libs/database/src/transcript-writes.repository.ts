@@ -25,7 +25,7 @@ export class TranscriptWritesRepository {
 
   async write({ call, turns, events, status }: TranscriptWrite): Promise<void> {
     const turnRows = JSON.stringify(
-      turns.map((t) => ({ ...t, confidence: t.confidence ?? null, data: t.data ?? null, interrupted: t.interrupted ?? false, redactions: t.redactions ?? [] })),
+      turns.map((t) => ({ ...t, confidence: t.confidence ?? null, data: t.data ?? null, interrupted: t.interrupted ?? false, redactions: t.redactions ?? [], timings: t.timings ?? null })),
     );
     const eventRows = JSON.stringify(events.map((e) => ({ ...e, data: e.data ?? null })));
     await this.prisma.$executeRaw`
@@ -41,11 +41,11 @@ export class TranscriptWritesRepository {
         RETURNING "callSid"
       ),
       new_turns AS (
-        INSERT INTO turns ("callSid", seq, speaker, text, confidence, "startedAt", "endedAt", "latencyMs", action, data, interrupted, redactions)
-        SELECT t."callSid", t.seq, t.speaker::"Speaker", t.text, t.confidence, t."startedAt", t."endedAt", t."latencyMs", t.action, t.data, t.interrupted, t.redactions
+        INSERT INTO turns ("callSid", seq, speaker, text, confidence, "startedAt", "endedAt", "latencyMs", action, data, interrupted, redactions, timings)
+        SELECT t."callSid", t.seq, t.speaker::"Speaker", t.text, t.confidence, t."startedAt", t."endedAt", t."latencyMs", t.action, t.data, t.interrupted, t.redactions, t.timings
         FROM jsonb_to_recordset(${turnRows}::jsonb) AS t(
           "callSid" text, seq int, speaker text, text text, confidence real, "startedAt" timestamptz,
-          "endedAt" timestamptz, "latencyMs" int, action text, data jsonb, interrupted boolean, redactions text[])
+          "endedAt" timestamptz, "latencyMs" int, action text, data jsonb, interrupted boolean, redactions text[], timings jsonb)
         WHERE EXISTS (SELECT 1 FROM call_row)
         ON CONFLICT ("callSid", seq) DO NOTHING
       ),

@@ -26,6 +26,7 @@ export class TurnsRepository {
         action: t.action,
         data: t.data as Prisma.InputJsonValue | undefined,
         interrupted: t.interrupted ?? false,
+        timings: t.timings as Prisma.InputJsonValue | undefined,
       })),
       skipDuplicates: true,
     });

@@ -4,7 +4,8 @@ const SENSITIVE_KEYS = new Set(
   [
     'from', 'to', 'caller', 'called', 'fromnumber', 'tonumber', 'forwardedfrom', 'callername',
     'authorization', 'x-twilio-signature', 'cookie', 'password', 'token', 'authtoken', 'apikey', 'key',
-    'twilio_auth_token', 'admin_api_key', 'openai_api_key', 'database_url',
+    'twilio_auth_token', 'admin_api_key', 'openai_api_key', 'database_url', 'metrics_token',
+    'deepgram_api_key', 'elevenlabs_api_key', 'xi-api-key',
     // What a caller says or keys in, as Twilio posts it: never logged verbatim.
     'speechresult', 'unstablespeechresult', 'digits', 'voiceprompt',
   ].map((k) => k.toLowerCase()),

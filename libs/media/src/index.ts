@@ -18,3 +18,10 @@ export { type CallerGrammar } from './jsgf-grammar.js';
 export { BatchProcess, liveDecoderProcesses, type BatchHypothesis } from './pocketsphinx-batch.js';
 export { ResidentPocketsphinxRecognizer, DECODER_SETTINGS, type ResidentPocketsphinxOptions, type RecognizerStats } from './resident-recognizer.js';
 export { CachingSynthesizer, type SynthesisCacheOptions, type SynthesisCacheStats } from './caching-synthesizer.js';
+export {
+  SpeechAuthError, isStreamingSynthesizer, type StreamingRecognitionListener, type StreamingRecognitionSession,
+  type StreamingSpeechRecognizer, type StreamingSpeechSynthesizer,
+} from './speech.types.js';
+export { DeepgramRecognizer, type DeepgramOptions } from './deepgram-recognizer.js';
+export { ElevenLabsSynthesizer, type ElevenLabsOptions } from './elevenlabs-synthesizer.js';
+export { OpenAiSpeechSynthesizer, Downsample24kToMulaw, type OpenAiSpeechOptions } from './openai-speech-synthesizer.js';

@@ -51,3 +51,63 @@ export interface SpeechSynthesizer {
 export class SpeechProviderError extends Error {
   override name = 'SpeechProviderError';
 }
+
+/** A cloud provider refused our credentials (HTTP 401/403 or its auth close code): retrying will not help. */
+export class SpeechAuthError extends SpeechProviderError {
+  override name = 'SpeechAuthError';
+}
+
+/**
+ * What a streaming recogniser reports for one call. Calls arrive on the event loop in order;
+ * after `failed` (or after the session was closed) nothing more arrives.
+ */
+export interface StreamingRecognitionListener {
+  /** The provider heard speech begin (its own voice-activity event). */
+  speechStarted(): void;
+  /** Provisional text of the utterance in progress (the whole utterance so far, not a delta): early barge-in. */
+  interim(text: string): void;
+  /** The provider decided the caller's turn is over; `transcript` is everything said in the turn. */
+  endOfTurn(transcript: Transcript): void;
+  /** The session is unusable (bad credentials, closed, protocol errors); the caller falls back. */
+  failed(error: SpeechProviderError): void;
+}
+
+/** One call's live recognition: audio in, listener events out. */
+export interface StreamingRecognitionSession {
+  /** One frame of 8 kHz μ-law (any length); dropped (and counted) while the provider is not connected. */
+  sendAudio(frame: Buffer): void;
+  /**
+   * Text heard in the current turn that has not been reported by `endOfTurn` yet (finals, else
+   * the last interim): what a caller falls back on when the provider is slow to end the turn.
+   */
+  pendingText(): Transcript;
+  /** Forgets the current turn's text (it was used, or it is stale). */
+  resetTurn(): void;
+  /** Ends the session, politely when possible; idempotent, no listener call after it. */
+  close(): void;
+}
+
+/**
+ * Speech-to-text that listens continuously (a cloud socket per call) and decides the end of
+ * the caller's turn itself — instead of the pipeline's VAD + one `recognize` per utterance.
+ */
+export interface StreamingSpeechRecognizer {
+  readonly name: string;
+  start(context: RecognitionContext, listener: StreamingRecognitionListener, meta: { callSid: string }): StreamingRecognitionSession;
+}
+
+/**
+ * A synthesiser that can deliver one sentence's audio in pieces as it is produced, so the first
+ * frames reach the caller before the whole sentence is synthesised. Same abort contract as
+ * `synthesize`; resolves once the sentence's audio is complete.
+ */
+export interface StreamingSpeechSynthesizer extends SpeechSynthesizer {
+  synthesizeStream(text: string, voice: SynthesisVoice, signal: AbortSignal, onAudio: (mulaw: Buffer) => void): Promise<void>;
+  /** A hint that a sentence will follow shortly (the agent is thinking): open a connection now. */
+  prepare?(): void;
+}
+
+/** Whether a synthesiser can stream (see `StreamingSpeechSynthesizer`). */
+export function isStreamingSynthesizer(tts: SpeechSynthesizer): tts is StreamingSpeechSynthesizer {
+  return typeof (tts as Partial<StreamingSpeechSynthesizer>).synthesizeStream === 'function';
+}

@@ -1,5 +1,5 @@
 import type { AgentDecision, AgentTurnRequest } from '#libs/agents';
-import type { CallEventRecord, CallStartRecord, CallStatusRecord, TurnRecord } from '#libs/database';
+import type { CallEventRecord, CallStartRecord, CallStatusRecord, TurnRecord, TurnTimings } from '#libs/database';
 
 /** Queue names: the contract between the api (producers) and the worker (processors). */
 export const QueueName = {
@@ -35,6 +35,8 @@ export interface AgentTurnJobResult {
   /** Time the provider took, in ms. */
   providerMs: number;
   worker: string;
+  /** The worker's stages of the turn (ms): queue wait, model time to first token, model total. */
+  timings?: Pick<TurnTimings, 'queue' | 'model_first_token' | 'model_total'>;
 }
 
 /** One idempotent write to Postgres: every part is keyed so a retry changes nothing. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { MetricsService } from '#libs/metrics';
 import { TranscriptQueue, withTimeout, type TranscriptJobData } from '#libs/queues';
 import { PiiRedactor } from '#libs/redaction';
 import { redactBatch } from './redact-batch.js';
@@ -31,6 +32,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
     private readonly queue: TranscriptQueue,
     private readonly store: TranscriptStore,
     private readonly redactor: PiiRedactor,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -43,6 +45,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
     // Every turn of every mode passes here first: the words are redacted before they reach the
     // queue (Redis), the spool or Postgres, so the original is never written anywhere.
     batch = redactBatch(batch, this.redactor);
+    this.metrics.observeCallWrite(batch); // turns, barge-ins, misses, calls: each write happens once
     if (Date.now() >= this.queueDownUntil) {
       try {
         await withTimeout(this.queue.add(jobId, batch), 500, 'transcript enqueue');

@@ -5,9 +5,10 @@ import {
 } from '@nestjs/websockets';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { AppConfig } from '#libs/config';
+import { MetricsService } from '#libs/metrics';
 import { FRAME_BYTES } from '#libs/media';
 import { requireTwilioSignature } from './signed-upgrade.js';
-import type { StreamCall } from './stream-call.js';
+import type { StreamEngineCall } from './stream-engine.js';
 import { StreamBindingError, StreamCallsService } from './stream-calls.service.js';
 import { StreamSocket } from './stream-socket.js';
 import { MAX_FRAME_BYTES, TWILIO_FRAME, type InboundFrame } from './ws-message-parser.js';
@@ -28,7 +29,7 @@ const START_TIMEOUT_MS = 10_000;
 /** Malformed messages logged per socket; the rest are only counted. */
 
 interface Connection {
-  call?: StreamCall;
+  call?: StreamEngineCall;
   binding: boolean;
   invalid: number;
   startTimer?: NodeJS.Timeout;
@@ -51,11 +52,12 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   constructor(
     private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
     private readonly calls: StreamCallsService,
   ) {}
 
   afterInit(server: WebSocketServer): void {
-    requireTwilioSignature(server, this.config);
+    requireTwilioSignature(server, this.config, () => this.metrics.countSignatureRejection('/twilio/media'));
   }
 
   handleConnection(ws: WebSocket, _req: IncomingMessage): void {
@@ -79,6 +81,7 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   onFrame(@ConnectedSocket() ws: WebSocket, @MessageBody() frame: InboundFrame): void {
     const connection = this.connections.get(ws);
     if (!connection) return;
+    this.metrics.countSocketMessage('media');
     try {
       if (!frame.ok) return this.reject(ws, connection, frame.reason);
       this.dispatch(ws, connection, frame.name, frame.body);
@@ -155,6 +158,7 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private reject(ws: WebSocket, connection: Connection, reason: string): void {
+    this.metrics.countInvalidSocketMessage('media');
     rejectMessage(ws, connection, { logger: this.logger, limit: this.config.MEDIA_MAX_INVALID_MESSAGES, callSid: connection.call?.callSid, kind: 'media' }, reason);
   }
 }

@@ -8,6 +8,7 @@ import { MediaGateway } from './media.gateway.js';
 import { OfflineSpeechWarmup } from './offline-speech-warmup.js';
 import { RelayActionController } from './relay-action.controller.js';
 import { RelayGateway } from './relay.gateway.js';
+import { RealtimeEngine } from './realtime/realtime-engine.js';
 import { SpeechProviders } from './speech-providers.js';
 import { StreamCallsService } from './stream-calls.service.js';
 
@@ -15,7 +16,7 @@ import { StreamCallsService } from './stream-calls.service.js';
 @Module({
   imports: [TwilioModule],
   controllers: [RelayActionController],
-  providers: [MediaGateway, RelayGateway, StreamCallsService, AgentTurnRunner, CallControl, SpeechProviders, OfflineSpeechWarmup, TwilioRestService],
+  providers: [MediaGateway, RelayGateway, StreamCallsService, AgentTurnRunner, CallControl, SpeechProviders, OfflineSpeechWarmup, RealtimeEngine, TwilioRestService],
   exports: [StreamCallsService],
 })
 export class MediaModule implements NestModule {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { AgentInput } from '#libs/agents';
 import { WebSocket } from 'ws';
+import { relayTurnTimings } from '#libs/metrics';
 import { appendHistory, type CallSession } from '#libs/sessions';
 import type { CallRecorder, CallWrite } from '../twilio/call-recorder.js';
 import type { AgentTurnRunner, RunningTurn } from './agent-turn.runner.js';
@@ -15,6 +16,8 @@ interface PendingAnswer {
   record: TurnRecord;
   turn?: RunningTurn;
   streamed: string;
+  /** When the first token went back to Twilio (epoch ms). */
+  firstTokenAt?: number;
 }
 
 /**
@@ -91,6 +94,7 @@ export class RelaySession {
     pending.turn = await this.runner.start(this.session, input, {
       token: (text) => {
         if (this.pending !== pending) return;
+        pending.firstTokenAt ??= Date.now();
         pending.streamed += text;
         this.send({ type: 'text', token: text, last: false });
       },
@@ -102,6 +106,7 @@ export class RelaySession {
         record.text = pending.streamed.trim() || decision.say;
         record.action = decision.action;
         record.latencyMs = Date.now() - receivedAt;
+        record.timings = relayTurnTimings({ prompt: receivedAt, firstToken: pending.firstTokenAt ?? Date.now() }, result.timings);
         record.data = { intent: decision.intent, department: decision.department, transferTo: decision.transferTo };
         for (const tool of decision.tools ?? []) write.tool(tool);
         appendHistory(this.session, { role: 'agent', text: record.text });

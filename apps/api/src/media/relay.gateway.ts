@@ -4,6 +4,7 @@ import {
 } from '@nestjs/websockets';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { AppConfig } from '#libs/config';
+import { MetricsService } from '#libs/metrics';
 import { CallSessionStore, type CallSession } from '#libs/sessions';
 import { CallRecorder } from '../twilio/call-recorder.js';
 import { AgentTurnRunner } from './agent-turn.runner.js';
@@ -37,13 +38,14 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   constructor(
     private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
     private readonly sessions: CallSessionStore,
     private readonly recorder: CallRecorder,
     private readonly runner: AgentTurnRunner,
   ) {}
 
   afterInit(server: WebSocketServer): void {
-    requireTwilioSignature(server, this.config);
+    requireTwilioSignature(server, this.config, () => this.metrics.countSignatureRejection('/twilio/relay'));
   }
 
   handleConnection(ws: WebSocket): void {
@@ -64,6 +66,7 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   onFrame(@ConnectedSocket() ws: WebSocket, @MessageBody() frame: InboundFrame): void {
     const connection = this.connections.get(ws);
     if (!connection) return;
+    this.metrics.countSocketMessage('relay');
     try {
       if (!frame.ok) return this.reject(ws, connection, frame.reason);
       this.dispatch(ws, connection, frame.name, frame.body);
@@ -138,6 +141,7 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private reject(ws: WebSocket, connection: Connection, reason: string): void {
+    this.metrics.countInvalidSocketMessage('relay');
     rejectMessage(ws, connection, { logger: this.logger, limit: this.config.MEDIA_MAX_INVALID_MESSAGES, callSid: connection.relay?.session.callSid, kind: 'relay' }, reason);
   }
 }

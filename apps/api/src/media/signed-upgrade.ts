@@ -11,7 +11,7 @@ const logger = new Logger('TwilioSignature');
  * signs the `wss://` URL with no parameters. It is installed after init (not in the decorator)
  * because it needs the validated config, and decorator arguments are evaluated at import time.
  */
-export function requireTwilioSignature(server: WebSocketServer, config: AppConfig): void {
+export function requireTwilioSignature(server: WebSocketServer, config: AppConfig, onRejected?: () => void): void {
   const options = server.options as { verifyClient?: unknown };
   options.verifyClient = (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
     const req = info.req;
@@ -20,6 +20,7 @@ export function requireTwilioSignature(server: WebSocketServer, config: AppConfi
     const signature = Array.isArray(header) ? header[0] : header;
     if (isValidTwilioSignature(config.TWILIO_AUTH_TOKEN, signature, url, {})) return done(true);
     logger.warn({ path: req.url?.split('?')[0], hasSignature: Boolean(signature) }, 'rejected unsigned media socket');
+    onRejected?.();
     done(false, 403, 'Forbidden');
   };
 }

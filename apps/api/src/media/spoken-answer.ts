@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import { SentenceChunker, type FramePacer, type SpeechSynthesizer, type SynthesisVoice } from '#libs/media';
+import { SentenceChunker, isStreamingSynthesizer, type FramePacer, type SpeechSynthesizer, type SynthesisVoice } from '#libs/media';
 
 /** Longest answer synthesised: a runaway model cannot queue unbounded TTS work. */
 const MAX_SENTENCES = 40;
@@ -112,22 +112,30 @@ export class SpokenAnswer {
       while (!this.done && this.next < this.sentences.length) {
         const index = this.next++;
         const sentence = this.sentences[index];
-        let audio: Buffer;
+        let audioBytes = 0;
+        // Audio goes to the pacer as it arrives: a streaming voice is heard before its sentence is complete.
+        const deliver = (audio: Buffer) => {
+          if (this.done || !audio.length) return;
+          audioBytes += audio.length;
+          if (this.firstAudioAt === undefined) {
+            this.firstAudioAt = performance.now();
+            this.onFirstAudio?.(this);
+          }
+          this.pacer.enqueueAudio(audio);
+        };
         try {
-          audio = await this.tts.synthesize(sentence.text, this.voice, this.abort.signal);
+          if (isStreamingSynthesizer(this.tts)) await this.tts.synthesizeStream(sentence.text, this.voice, this.abort.signal, deliver);
+          else deliver(await this.tts.synthesize(sentence.text, this.voice, this.abort.signal));
         } catch (err) {
           if (this.done) return;
-          this.logger.warn({ err: (err as Error).message }, 'sentence could not be synthesised: skipped');
-          sentence.played = true; // nothing to hear; do not block the answer on a mark that never comes
-          continue;
+          this.logger.warn({ err: (err as Error).message }, audioBytes ? 'sentence cut short by the synthesiser' : 'sentence could not be synthesised: skipped');
+          if (!audioBytes) {
+            sentence.played = true; // nothing to hear; do not block the answer on a mark that never comes
+            continue;
+          }
         }
-        if (this.done) return; // interrupted while synthesising: drop the audio
-        sentence.audioMs = Math.round(audio.length / 8);
-        if (this.firstAudioAt === undefined) {
-          this.firstAudioAt = performance.now();
-          this.onFirstAudio?.(this);
-        }
-        this.pacer.enqueueAudio(audio);
+        if (this.done) return; // interrupted while synthesising: the pacer was cleared
+        sentence.audioMs = Math.round(audioBytes / 8);
         this.pacer.enqueueMark(this.markName(index));
       }
     } finally {

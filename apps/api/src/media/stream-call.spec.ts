@@ -1,7 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { AgentConfig } from '#libs/agents';
 import type { AppConfig } from '#libs/config';
-import type { SpeechRecognizer, SpeechSynthesizer } from '#libs/media';
+import { SpeechAuthError, type SpeechRecognizer, type SpeechSynthesizer, type StreamingRecognitionListener, type StreamingSpeechRecognizer } from '#libs/media';
 import type { CallSession } from '#libs/sessions';
 import { CallWrite, type CallRecorder } from '../twilio/call-recorder.js';
 import type { AgentTurnRunner, TurnListener } from './agent-turn.runner.js';
@@ -11,7 +11,7 @@ import type { StreamSocket } from './stream-socket.js';
 
 const config = {
   MEDIA_VAD_THRESHOLD_DB: -45, MEDIA_MIN_SPEECH_MS: 200, MEDIA_END_OF_TURN_MS: 600, MEDIA_PACING_LEAD_MS: 200,
-  MEDIA_MAX_QUEUED_AUDIO_MS: 60_000, MEDIA_MAX_UTTERANCE_MS: 15_000, SPEECH_CONFIDENCE_THRESHOLD: 0.5,
+  MEDIA_MAX_QUEUED_AUDIO_MS: 60_000, MEDIA_MAX_UTTERANCE_MS: 15_000, SPEECH_CONFIDENCE_THRESHOLD: 0.5, MEDIA_PROVIDER_TIMEOUT_MS: 300,
 } as AppConfig;
 
 const agent = { name: 'default', greeting: 'One. Two. Three.', voice: 'x', language: 'en-US', departments: [], faq: [] } as unknown as AgentConfig;
@@ -34,7 +34,25 @@ function manualTts() {
   return { tts, release: async () => (pending.shift()?.(), await new Promise((r) => setImmediate(r))) };
 }
 
-function setup(heard = '') {
+/** A streaming recogniser the test drives: it hands over its listener and records what the call did. */
+function liveStt() {
+  const state = { listener: undefined as undefined | StreamingRecognitionListener, bytes: 0, closed: false, pending: { text: '', confidence: 0 } };
+  const recognizer: StreamingSpeechRecognizer = {
+    name: 'cloud',
+    start: (_context, listener) => {
+      state.listener = listener;
+      return {
+        sendAudio: (frame) => void (state.bytes += frame.length),
+        pendingText: () => state.pending,
+        resetTurn: () => void (state.pending = { text: '', confidence: 0 }),
+        close: () => void (state.closed = true),
+      };
+    },
+  };
+  return { recognizer, state };
+}
+
+function setup(heard = '', streamingStt?: StreamingSpeechRecognizer) {
   const out: string[] = [];
   const socket = {
     streamSid: 'MZ' + '1'.repeat(32), sent: 0, dropped: 0,
@@ -51,7 +69,7 @@ function setup(heard = '') {
   const session = { callSid: 'CA' + '2'.repeat(32), step: 1, seq: 0, history: [], agent: {}, callerTurns: 0, agentName: 'default' } as unknown as CallSession;
   const call = new StreamCall(
     {
-      config, recorder, tts, stt,
+      config, recorder, tts, stt, streamingStt,
       runner,
       control: { act: jest.fn() } as unknown as CallControl,
       persist: async () => undefined,
@@ -64,7 +82,8 @@ function setup(heard = '') {
     for (let i = 0; i < ms / 20; i++, t += 20) call.onAudio(Buffer.alloc(160, loud ? 0x10 : 0xff), t);
   };
   const turns = () => commits.flatMap((w) => w.turns);
-  return { call, out, release, speak, turns, turn, runner };
+  const events = () => commits.flatMap((w) => w.events);
+  return { call, out, release, speak, turns, turn, runner, events };
 }
 
 describe('StreamCall barge-in', () => {
@@ -120,6 +139,60 @@ describe('StreamCall barge-in', () => {
     expect(turn.cancel).toHaveBeenCalled();
     const answer = turns().filter((t) => t.speaker === 'agent').at(-1)!;
     expect(answer).toMatchObject({ text: "You're through to billing.", interrupted: true });
+    expect(turns().find((t) => t.speaker === 'caller')).toMatchObject({ text: 'i need help with my bill' });
+    await call.close('stop');
+  });
+});
+
+describe('StreamCall with a streaming recogniser', () => {
+  it('forwards the audio, lets words (not energy) interrupt, and answers the provider\'s end of turn', async () => {
+    const { recognizer, state } = liveStt();
+    const { call, out, release, speak, turns, turn } = setup('', recognizer);
+    call.begin();
+    await release();
+    speak(400); // loud, but the provider heard no words: no barge-in
+    expect(out).not.toContain('clear');
+    expect(state.bytes).toBe(20 * 160);
+    state.listener!.interim('uh'); // too short to trust
+    expect(out).not.toContain('clear');
+    state.listener!.interim('i need help');
+    expect(out.at(-1)).toBe('clear');
+    state.listener!.endOfTurn({ text: 'i need help with my bill', confidence: 0.95 });
+    await new Promise((r) => setImmediate(r));
+    expect(turn.listener).toBeDefined();
+    speak(700, false); // the local VAD's end of speech for the same utterance: already answered
+    await new Promise((r) => setTimeout(r, 400));
+    expect(turns().filter((t) => t.speaker === 'caller')).toEqual([expect.objectContaining({ text: 'i need help with my bill', confidence: 0.95 })]);
+    await call.close('stop');
+    expect(state.closed).toBe(true);
+  });
+
+  it('a provider that does not end the turn in time: its words so far are used, and its late verdict ignored', async () => {
+    const { recognizer, state } = liveStt();
+    const { call, speak, turns, turn } = setup('', recognizer);
+    call.begin();
+    speak(400);
+    state.pending = { text: 'i need help with my bill', confidence: 0.9 };
+    speak(700, false); // local end of speech; the provider stays silent
+    await new Promise((r) => setTimeout(r, 450)); // MEDIA_PROVIDER_TIMEOUT_MS is 300 here
+    expect(turn.listener).toBeDefined();
+    state.listener!.endOfTurn({ text: 'i need help with my bill', confidence: 0.9 }); // late
+    await new Promise((r) => setImmediate(r));
+    expect(turns().filter((t) => t.speaker === 'caller')).toHaveLength(1);
+    await call.close('stop');
+  });
+
+  it('a provider that fails falls back to the VAD and the offline recogniser, and says which provider failed', async () => {
+    const { recognizer, state } = liveStt();
+    const { call, out, release, speak, turns, events } = setup('i need help with my bill', recognizer);
+    call.begin();
+    await release();
+    state.listener!.failed(new SpeechAuthError('cloud refused the API key (HTTP 401)'));
+    expect(events().find((e) => e.type === 'stt_failed')).toMatchObject({ data: { provider: 'cloud', auth: true } });
+    speak(240); // now energy barges in again
+    expect(out.at(-1)).toBe('clear');
+    speak(700, false);
+    await new Promise((r) => setImmediate(r));
     expect(turns().find((t) => t.speaker === 'caller')).toMatchObject({ text: 'i need help with my bill' });
     await call.close('stop');
   });

@@ -1,8 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { AgentConfig, AgentDecision, AgentInput } from '#libs/agents';
 import type { AppConfig } from '#libs/config';
-import { AudioRing, EnergyVad, FramePacer, FRAME_MS, mulawLevelDb, type SpeechRecognizer, type SpeechSynthesizer, type VadEvent } from '#libs/media';
+import {
+  AudioRing, EnergyVad, FramePacer, FRAME_MS, isStreamingSynthesizer, mulawLevelDb, SpeechAuthError, type SpeechProviderError, type SpeechRecognizer,
+  type SpeechSynthesizer, type StreamingRecognitionSession, type StreamingSpeechRecognizer, type Transcript, type VadEvent,
+} from '#libs/media';
 import type { AgentTurnJobResult } from '#libs/queues';
+import { streamTurnTimings } from '#libs/metrics';
 import { appendHistory, type CallSession } from '#libs/sessions';
 import type { CallRecorder } from '../twilio/call-recorder.js';
 import type { AgentTurnRunner, RunningTurn } from './agent-turn.runner.js';
@@ -14,6 +18,10 @@ import type { StreamSocket } from './stream-socket.js';
 const APOLOGY = "I'm sorry, I couldn't look that up just now. Could you say that again?";
 /** Audio kept from before speech is confirmed, so the recogniser hears the first word. */
 const PREROLL_MS = 500;
+/** Interim text shorter than this is not trusted to interrupt the agent (a cough, "uh"). */
+const MIN_BARGE_IN_CHARS = 6;
+/** After we stopped waiting for a slow provider's end of turn, its late words on that turn (interim and final) are ignored for this long. */
+const LATE_TURN_MS = 3000;
 
 /** What a stream call needs from the app (one bundle, shared by every call of the process). */
 export interface StreamCallDeps {
@@ -22,6 +30,8 @@ export interface StreamCallDeps {
   runner: AgentTurnRunner;
   control: CallControl;
   stt: SpeechRecognizer;
+  /** A streaming recogniser (cloud): when set it ends turns and triggers barge-in; `stt` + the VAD are its fallback. */
+  streamingStt?: StreamingSpeechRecognizer;
   tts: SpeechSynthesizer;
   persist(session: CallSession): Promise<void>;
   /** Called once when the call is finished with (stop, close, or replaced). */
@@ -38,6 +48,9 @@ interface AnswerRecord {
   latencyMs?: number;
   greeting: boolean;
   receivedAt: number;
+  /** Stage marks (epoch ms) and the worker's timings, stored with the turn as its `timings`. */
+  at: { recognized?: number; firstText?: number; firstAudio?: number };
+  worker?: AgentTurnJobResult['timings'];
 }
 
 /**
@@ -59,6 +72,13 @@ export class StreamCall {
   private watchdog?: NodeJS.Timeout;
   private pendingWrites = new Set<Promise<void>>();
   private eventCounter = 0;
+  /** The call's streaming recognition session, while the provider works. */
+  private live?: StreamingRecognitionSession;
+  /** Local end of speech seen, the provider's end of turn not yet: when it fires we stop waiting. */
+  private providerDeadline?: { timer: NodeJS.Timeout; run(): void };
+  /** The provider ended the turn while the local VAD still heard speech: that utterance is answered already. */
+  private answeredByProvider = false;
+  private ignoreProviderTurnsUntil = 0;
   framesIn = 0;
 
   constructor(
@@ -81,6 +101,7 @@ export class StreamCall {
 
   /** The stream is bound: greet on the first stream of the call. */
   begin(): void {
+    this.startLiveRecognition();
     if (this.session.seq === 0) this.speakGreeting();
   }
 
@@ -98,6 +119,7 @@ export class StreamCall {
       if (event) this.onVad(event);
     }
     this.lastTimestamp = Math.max(this.lastTimestamp, at);
+    this.live?.sendAudio(frame);
     if (this.vad.state === 'speech') {
       this.utterance.write(frame);
       this.watchdog?.refresh();
@@ -139,6 +161,9 @@ export class StreamCall {
     this.state = 'closed';
     this.generation++;
     clearTimeout(this.watchdog);
+    clearTimeout(this.providerDeadline?.timer);
+    this.live?.close();
+    this.live = undefined;
     this.recognition?.abort();
     this.pacer.dispose();
     this.preroll.clear(true);
@@ -161,7 +186,10 @@ export class StreamCall {
       // The confirmed speech began `minSpeech` ago: keep it (and a little before) for the recogniser.
       this.utterance.write(this.preroll.read());
       this.preroll.clear();
-      if (this.current) this.interrupt('speech', event);
+      this.answeredByProvider = false;
+      // With a streaming recogniser, its interim words decide a barge-in: line noise loud enough for
+      // the energy VAD does not cut the agent off.
+      if (this.current && !this.live) this.interrupt('speech', event);
       this.state = 'user';
       this.watchdog ??= setTimeout(() => this.onStall(), this.deps.config.MEDIA_END_OF_TURN_MS + 200);
       this.watchdog.refresh();
@@ -171,7 +199,85 @@ export class StreamCall {
     this.watchdog = undefined;
     const audio = this.utterance.read();
     this.utterance.clear(true); // a quiet call should not keep 15 s of buffer around
-    void this.recognize(audio, Date.now());
+    if (!this.live) return void this.recognize(audio, Date.now());
+    if (this.answeredByProvider) {
+      this.answeredByProvider = false;
+      return;
+    }
+    // The provider decides the end of the turn; if it is slow, we stop waiting and use what it
+    // has heard so far (or, if nothing, the offline recogniser on the audio we kept).
+    clearTimeout(this.providerDeadline?.timer);
+    const endedAt = Date.now();
+    const run = () => this.onProviderLate(audio, endedAt);
+    this.providerDeadline = { timer: setTimeout(run, this.deps.config.MEDIA_PROVIDER_TIMEOUT_MS), run };
+  }
+
+  private startLiveRecognition(): void {
+    const provider = this.deps.streamingStt;
+    if (!provider || this.live) return;
+    const context = { language: this.agent.language, grammar: agentGrammar(this.agent) };
+    let session: StreamingRecognitionSession | undefined;
+    const current = () => session !== undefined && this.live === session && this.state !== 'closed';
+    session = provider.start(context, {
+      speechStarted: () => {
+        if (current() && this.state !== 'thinking' && this.state !== 'speaking') this.state = 'user';
+      },
+      interim: (text) => {
+        if (!current() || Date.now() < this.ignoreProviderTurnsUntil) return;
+        // Early barge-in: words, not energy, interrupt the agent.
+        if (this.current && text.replace(/\s+/g, ' ').trim().length >= MIN_BARGE_IN_CHARS) {
+          this.interrupt('speech');
+          this.state = 'user';
+        }
+      },
+      endOfTurn: (transcript) => {
+        if (!current()) return;
+        if (Date.now() < this.ignoreProviderTurnsUntil) return;
+        clearTimeout(this.providerDeadline?.timer);
+        this.providerDeadline = undefined;
+        if (this.vad.state === 'speech') this.answeredByProvider = true;
+        this.utterance.clear(true);
+        void this.heard(transcript, 0, Date.now());
+      },
+      failed: (error) => {
+        if (session === undefined || this.live !== session) return;
+        this.onProviderFailed(provider.name, error);
+      },
+    }, { callSid: this.callSid });
+    this.live = session;
+  }
+
+  /** The streaming recogniser is gone: the energy VAD and the offline recogniser carry the call on. */
+  private onProviderFailed(provider: string, error: SpeechProviderError): void {
+    this.live = undefined;
+    if (this.state === 'closed') return;
+    const auth = error instanceof SpeechAuthError;
+    const log = { callSid: this.callSid, provider, err: error.message };
+    if (auth) this.logger.error(log, `${provider} speech recognition refused our credentials: this call falls back to the offline recogniser`);
+    else this.logger.warn(log, `${provider} speech recognition failed mid-call: this call falls back to the offline recogniser`);
+    const write = this.deps.recorder.begin(this.session);
+    write.event('stt_failed', `stt_failed:${provider}:${this.socket.streamSid}`, { provider, auth, message: error.message.slice(0, 300) });
+    this.commit(write, `stt-failed-${this.socket.streamSid}`);
+    // A turn that was waiting on the provider is recognised offline now, not after the deadline.
+    const pending = this.providerDeadline;
+    if (pending) {
+      clearTimeout(pending.timer);
+      pending.run();
+    }
+  }
+
+  /** The caller stopped talking a while ago and the provider has not ended the turn. */
+  private onProviderLate(audio: Buffer, endedAt: number): void {
+    this.providerDeadline = undefined;
+    if (this.state === 'closed') return;
+    const pending = this.live?.pendingText();
+    if (this.live) {
+      this.live.resetTurn();
+      this.ignoreProviderTurnsUntil = Date.now() + LATE_TURN_MS;
+      this.logger.warn({ callSid: this.callSid, provider: this.deps.streamingStt?.name, waitedMs: Date.now() - endedAt }, 'speech provider did not end the turn in time: using what it heard so far');
+    }
+    if (pending?.text) return void this.heard(pending, audio.length / 8, endedAt);
+    void this.recognize(audio, endedAt);
   }
 
   /** Frames stopped arriving mid-utterance: end the turn by the clock, not by frames. */
@@ -201,6 +307,8 @@ export class StreamCall {
       heardChars: current.answer.heardText().length,
       droppedFrames: dropped,
       onsetMs: event?.onsetMs,
+      // Speech onset → clear, in stream time: `clear` goes out while the confirming frame is handled.
+      reactionMs: event ? event.atMs - event.onsetMs : undefined,
     });
     this.commit(write, `barge-${current.answer.generation}-${this.eventCounter}`);
   }
@@ -223,18 +331,30 @@ export class StreamCall {
       if (this.recognition === controller) this.recognition = undefined;
     }
     if ((this.state as StreamState) === 'closed' || generation !== this.generation) return;
+    await this.heard(result, audio.length / 8, receivedAt);
+  }
+
+  /** What the caller said in one turn (from either recogniser): stored and answered, or counted as a miss. */
+  private async heard(result: Transcript, audioMs: number, receivedAt: number): Promise<void> {
+    if (this.state === 'closed') return;
     const write = this.deps.recorder.begin(this.session);
     if (!result.text || result.confidence < this.deps.config.SPEECH_CONFIDENCE_THRESHOLD) {
-      write.event(result.text ? 'low_confidence' : 'no_input', `miss:${this.session.step}:${++this.eventCounter}`, { text: result.text, confidence: result.confidence, audioMs: audio.length / 8 });
+      write.event(result.text ? 'low_confidence' : 'no_input', `miss:${this.session.step}:${++this.eventCounter}`, { text: result.text, confidence: result.confidence, audioMs });
       this.commit(write, `miss-${this.session.step}-${this.eventCounter}`);
       if (this.state === 'thinking') this.state = 'listening';
       return;
     }
     write.turn({ speaker: 'caller', text: result.text, confidence: result.confidence });
-    this.commit(write, `caller-${this.session.seq}`);
+    const key = `caller-${this.session.seq}`;
     appendHistory(this.session, { role: 'caller', text: result.text });
     this.session.callerTurns += 1;
-    await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt);
+    try {
+      await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt, Date.now());
+    } finally {
+      // Stored once the agent's turn is queued, not before: the transcript job would otherwise be
+      // ahead of it in Redis and on the worker. Its sequence number was taken above, so order holds.
+      this.commit(write, key);
+    }
   }
 
   private speakGreeting(): void {
@@ -243,19 +363,26 @@ export class StreamCall {
     record.answer.endText();
   }
 
-  private async respond(input: AgentInput, receivedAt: number): Promise<void> {
+  private async respond(input: AgentInput, receivedAt: number, recognizedAt?: number): Promise<void> {
     if (this.state === 'closed') return;
     if (this.current) this.interrupt('speech');
     const record = this.newAnswer(false, receivedAt);
+    record.at.recognized = recognizedAt;
     this.state = 'thinking';
+    // The voice's connection opens while the agent thinks.
+    if (isStreamingSynthesizer(this.deps.tts)) this.deps.tts.prepare?.();
     record.turn = await this.deps.runner.start(this.session, input, {
       token: (text) => {
-        if (this.current === record) record.answer.pushText(text);
+        if (this.current !== record) return;
+        record.at.firstText ??= Date.now();
+        record.answer.pushText(text);
       },
       done: (result: AgentTurnJobResult) => {
         if (this.current !== record) return;
         record.decision = result.decision;
         record.latencyMs = Date.now() - receivedAt;
+        record.worker = result.timings;
+        record.at.firstText ??= Date.now();
         record.answer.endText(result.decision.say);
       },
       failed: (reason) => {
@@ -287,10 +414,11 @@ export class StreamCall {
         if (this.state === 'speaking' || this.state === 'thinking') this.state = 'listening';
       },
       (speaking) => {
+        record.at.firstAudio ??= Date.now();
         if (this.current?.answer === speaking && this.state !== 'user') this.state = 'speaking';
       },
     );
-    const record: AnswerRecord = { answer, greeting, receivedAt };
+    const record: AnswerRecord = { answer, greeting, receivedAt, at: {} };
     this.current = record;
     return record;
   }
@@ -311,6 +439,7 @@ export class StreamCall {
         latencyMs: record.latencyMs,
         action: record.greeting ? 'greeting' : decision?.action,
         data: record.greeting ? undefined : { intent: decision?.intent, department: decision?.department, transferTo: decision?.transferTo, planned: interrupted ? record.answer.fullText : undefined },
+        timings: record.greeting ? undefined : streamTurnTimings({ speechEnd: record.receivedAt, ...record.at }, record.worker),
       });
     }
     if (text) appendHistory(this.session, { role: 'agent', text });

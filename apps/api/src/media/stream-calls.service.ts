@@ -8,7 +8,9 @@ import { CallRecorder } from '../twilio/call-recorder.js';
 import { AgentTurnRunner } from './agent-turn.runner.js';
 import { CallControl } from './call-control.js';
 import { SpeechProviders } from './speech-providers.js';
+import { RealtimeEngine } from './realtime/realtime-engine.js';
 import { StreamCall, type StreamCallDeps } from './stream-call.js';
+import type { StreamEngineCall } from './stream-engine.js';
 import { StreamSocket } from './stream-socket.js';
 
 /** A socket's `start` does not match a call that came through the signed voice webhook. */
@@ -38,7 +40,7 @@ export function sameToken(a: string, b: string): boolean {
 @Injectable()
 export class StreamCallsService implements OnApplicationShutdown {
   private readonly logger = new Logger(StreamCallsService.name);
-  private readonly calls = new Map<string, StreamCall>();
+  private readonly calls = new Map<string, StreamEngineCall>();
   private readonly deps: StreamCallDeps;
 
   constructor(
@@ -50,6 +52,7 @@ export class StreamCallsService implements OnApplicationShutdown {
     runner: AgentTurnRunner,
     control: CallControl,
     providers: SpeechProviders,
+    private readonly realtime: RealtimeEngine,
   ) {
     this.deps = {
       config,
@@ -57,6 +60,7 @@ export class StreamCallsService implements OnApplicationShutdown {
       runner,
       control,
       stt: providers.recognizer,
+      streamingStt: providers.streamingRecognizer,
       tts: providers.synthesizer,
       persist: (session) => this.persist(session),
       released: (call, reason) => this.released(call, reason),
@@ -67,12 +71,12 @@ export class StreamCallsService implements OnApplicationShutdown {
     return this.calls.size;
   }
 
-  get(callSid: string): StreamCall | undefined {
+  get(callSid: string): StreamEngineCall | undefined {
     return this.calls.get(callSid);
   }
 
   /** Validates `start` and gives the socket its call; a previous socket of the call is closed. */
-  async bind(socket: StreamSocket, start: StartMessage): Promise<StreamCall> {
+  async bind(socket: StreamSocket, start: StartMessage): Promise<StreamEngineCall> {
     if (start.accountSid && start.accountSid !== this.config.TWILIO_ACCOUNT_SID) throw new StreamBindingError('account does not match');
     const previous = this.calls.get(start.callSid);
     let session: CallSession | null = previous?.session ?? (await this.sessions.get(start.callSid));
@@ -84,7 +88,7 @@ export class StreamCallsService implements OnApplicationShutdown {
       session.step += 100;
       session.seq += 100;
     }
-    const call = new StreamCall(this.deps, socket, session, this.agents.get(session.agentName));
+    const call = this.create(socket, session);
     this.calls.set(start.callSid, call);
     if (previous) {
       // Twilio opened a second socket for the call: the newest wins and keeps the session;
@@ -96,6 +100,18 @@ export class StreamCallsService implements OnApplicationShutdown {
     return call;
   }
 
+  /**
+   * The one place where the engine is chosen (the agent's `streamEngine`, else STREAM_ENGINE).
+   * Everything before it — signature, `start` checks, binding — is the same for both engines.
+   */
+  private create(socket: StreamSocket, session: CallSession): StreamEngineCall {
+    const agent = this.agents.get(session.agentName);
+    if ((agent.streamEngine ?? this.config.STREAM_ENGINE) === 'realtime') {
+      return this.realtime.create(socket, session, agent, { persist: this.deps.persist, released: this.deps.released });
+    }
+    return new StreamCall(this.deps, socket, session, agent);
+  }
+
   private async persist(session: CallSession): Promise<void> {
     // Under the call's lock, and only if the session still exists: the status callback may have ended the call.
     await this.sessions.withLock(session.callSid, async ({ session: live }) => {
@@ -103,7 +119,7 @@ export class StreamCallsService implements OnApplicationShutdown {
     });
   }
 
-  private released(call: StreamCall, reason: string): void {
+  private released(call: StreamEngineCall, reason: string): void {
     if (this.calls.get(call.callSid) !== call) return; // replaced: the newer call owns the keys
     this.calls.delete(call.callSid);
     // At shutdown the call goes on (another instance may take its next socket): keep its session.

@@ -29,6 +29,16 @@ export class StreamSocket implements PacerSink {
     this.ws.send(`{"event":"media","streamSid":"${this.streamSid}","media":{"payload":"${frame.toString('base64')}"}}`);
   }
 
+  /** Audio already base64-encoded (a speech-to-speech model's μ-law, passed through untouched). */
+  sendPayload(base64: string): void {
+    if (!this.open || this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.dropped++;
+      return;
+    }
+    this.sent++;
+    this.ws.send(`{"event":"media","streamSid":"${this.streamSid}","media":{"payload":"${base64}"}}`);
+  }
+
   sendMark(name: string): void {
     if (this.open) this.ws.send(JSON.stringify({ event: 'mark', streamSid: this.streamSid, mark: { name } }));
   }

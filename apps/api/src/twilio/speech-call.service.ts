@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AgentRegistry, type AgentDecision } from '#libs/agents';
 import { AppConfig } from '#libs/config';
+import { gatherTurnTimings } from '#libs/metrics';
 import type { CallMode } from '#libs/database';
-import { AgentTurnQueue, type TurnOutcome } from '#libs/queues';
+import { AgentTurnQueue, type AgentTurnJobResult, type TurnOutcome } from '#libs/queues';
 import { appendHistory, CallSessionStore, newCallSession, type CallSession } from '#libs/sessions';
 import { Twiml, type Voice } from '#libs/telephony';
 import { CallRecorder, type CallWrite } from './call-recorder.js';
@@ -195,6 +196,7 @@ export class SpeechCallService {
     const voice = this.voice(session);
     if (outcome.state === 'pending') {
       if (Date.now() - pending.receivedAt < this.config.TURN_CEILING_MS - 500) {
+        if (nextWait === 1) write.event('filler', `filler:${pending.step}`);
         return Twiml.hold(voice, nextWait === 1 ? FILLER : undefined, this.waitUrl(pending.step, nextWait));
       }
       void this.turns.cancel(pending.jobId);
@@ -207,10 +209,10 @@ export class SpeechCallService {
       write.turn({ speaker: 'agent', text: APOLOGY, action: 'apology' });
       return Twiml.listen(voice, APOLOGY, this.gatherUrl(session.step), this.hints(session));
     }
-    return this.respond(session, outcome.result.decision, Date.now() - pending.receivedAt, write);
+    return this.respond(session, outcome.result.decision, Date.now() - pending.receivedAt, write, outcome.result.timings);
   }
 
-  private respond(session: CallSession, decision: AgentDecision, latencyMs: number, write: CallWrite): string {
+  private respond(session: CallSession, decision: AgentDecision, latencyMs: number, write: CallWrite, worker?: AgentTurnJobResult['timings']): string {
     const voice = this.voice(session);
     for (const tool of decision.tools ?? []) write.tool(tool);
     write.turn({
@@ -219,6 +221,7 @@ export class SpeechCallService {
       latencyMs,
       action: decision.action,
       data: { intent: decision.intent, department: decision.department, transferTo: decision.transferTo },
+      timings: gatherTurnTimings(latencyMs, worker),
     });
     appendHistory(session, { role: 'agent', text: decision.say });
     session.agent = decision.state;

@@ -44,16 +44,22 @@ export class AgentTurnProcessor extends WorkerHost implements OnApplicationBoots
     const controller = this.cancellations.begin(job.id!);
     const budget = setTimeout(() => controller.abort(new TurnBudgetExceededError(budgetMs)), deadline - Date.now());
     const started = performance.now();
+    const queuedMs = Math.max(0, Date.now() - job.timestamp);
+    let firstTokenAt: number | undefined;
     try {
       const decision = await this.provider.respond({ ...job.data, deadline }, controller.signal, (text) => {
+        firstTokenAt ??= performance.now();
         if (!controller.signal.aborted) void this.events.publish(callSid, step, { type: 'token', text, attempt });
       });
       controller.signal.throwIfAborted(); // a provider that finished anyway after a cancel still ends as cancelled
+      const providerMs = Math.round(performance.now() - started);
       const result: AgentTurnJobResult = {
         decision,
         provider: this.provider.name,
-        providerMs: Math.round(performance.now() - started),
+        providerMs,
         worker: this.heartbeat.workerId,
+        // A provider that does not stream gives its whole answer at once: first token = total.
+        timings: { queue: queuedMs, model_first_token: firstTokenAt ? Math.round(firstTokenAt - started) : providerMs, model_total: providerMs },
       };
       // Awaited: the tokens and 'done' reach subscribers before the job's completion is visible.
       await this.events.publish(callSid, step, { type: 'done', result, attempt });

@@ -40,7 +40,7 @@ export class CallLifecycleProcessor extends WorkerHost implements OnApplicationB
     return this.sweep();
   }
 
-  private async postCall(callSid: string): Promise<void> {
+  private async postCall(callSid: string): Promise<{ disposition?: string }> {
     const call = await this.calls.findWithTranscript(callSid);
     if (!call) throw new Error(`call ${callSid} is not stored yet`); // retried: its rows may still be queued
     const outcome = summarizeCall(call.status, call.turns);
@@ -55,6 +55,7 @@ export class CallLifecycleProcessor extends WorkerHost implements OnApplicationB
         });
     }
     await this.calls.saveOutcome(callSid, outcome);
+    return { disposition: outcome.disposition }; // read by the worker's job metrics
   }
 
   /** A call still open in Postgres, with no live session left in Redis, was abandoned. */

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OpenAI } from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
-import { abortReason } from '../turn-errors.js';
-import { ModelProtocolError, ModelStreamCutError } from './model-errors.js';
+import { abortReason, TurnCancelledError } from '../turn-errors.js';
+import { ModelProtocolError, ModelStreamCutError, type ModelError } from './model-errors.js';
 import { replyFromCompletion, StreamAssembler, type ModelReply } from './model-reply.js';
 import { backoffDelay, classifyModelError, type BackoffOptions } from './retry-policy.js';
 import { chunkSchema, completionSchema } from './wire-format.js';
@@ -25,8 +25,13 @@ export interface ModelCallContext {
   onText?: (text: string) => void;
 }
 
+/** How one model request (one attempt) ended; `retry` is counted when another attempt follows. */
+export type ModelRequestOutcome = 'ok' | 'retry' | '429' | '5xx' | 'timeout' | 'cancelled' | 'error';
+
 export interface ChatModelOptions {
   stream: boolean;
+  /** Told of every attempt's outcome (metrics). */
+  onRequest?: (outcome: ModelRequestOutcome) => void;
   /** Attempts per request, the first included. */
   maxAttempts: number;
   backoff: BackoffOptions;
@@ -62,13 +67,19 @@ export class ChatModel {
       };
       try {
         const reply = await this.attempt(request, context.signal, context.deadline, onText);
+        this.options.onRequest?.('ok');
         return { ...reply, attempts: attempt };
       } catch (raw) {
-        if (context.signal.aborted) throw abortReason(context.signal);
+        if (context.signal.aborted) {
+          this.options.onRequest?.(abortReason(context.signal) instanceof TurnCancelledError ? 'cancelled' : 'timeout');
+          throw abortReason(context.signal);
+        }
         const err = classifyModelError(raw);
+        this.options.onRequest?.(requestOutcome(err));
         const delay = Math.max(err.retryAfterMs ?? 0, backoffDelay(attempt, this.options.backoff));
         const fits = Date.now() + delay + this.options.minAttemptMs < context.deadline;
         if (!err.retryable || streamed || attempt >= this.options.maxAttempts || !fits) throw err;
+        this.options.onRequest?.('retry');
         await sleep(delay, undefined, { signal: context.signal }).catch(() => {
           throw abortReason(context.signal);
         });
@@ -124,3 +135,9 @@ export class ChatModel {
   }
 }
 
+function requestOutcome(err: ModelError): ModelRequestOutcome {
+  if (err.status === 429) return '429';
+  if (err.status !== undefined && err.status >= 500) return '5xx';
+  if (err.status === 408 || /timed out/.test(err.message)) return 'timeout';
+  return 'error';
+}

@@ -9,7 +9,7 @@ const MAX_HISTORY = 24;
 /** Most FAQ entries inlined when the agent cannot call lookup_faq. */
 const MAX_INLINE_FAQ = 30;
 
-const VOICE_RULES = [
+export const VOICE_RULES = [
   'You are speaking with a caller on the telephone; everything you write is read aloud.',
   'Answer in one to three short sentences of plain text: no markdown, lists, emojis, links or code.',
   'Use the tools to route, transfer, end the call or look up answers. Never invent facts about the company.',

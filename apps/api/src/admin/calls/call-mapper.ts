@@ -42,6 +42,7 @@ export function toTurn(t: Turn): TurnDto {
     data: t.data ?? null,
     interrupted: t.interrupted,
     redactions: t.redactions ?? [],
+    timings: (t.timings as TurnDto['timings']) ?? null,
   };
 }
 

@@ -32,6 +32,16 @@ export class CallListDto {
   nextCursor: string | null;
 }
 
+/** Where an agent turn's latency went (ms); a stage the call's mode does not have is absent. */
+export class TurnTimingsDto {
+  @ApiProperty({ required: false, description: 'What the caller waited. gather: webhook in → TwiML out; stream: end of caller speech → first agent audio frame; relay: prompt → first token sent.' }) total?: number;
+  @ApiProperty({ required: false, description: 'stream: end of caller speech → recognised text.' }) recognition?: number;
+  @ApiProperty({ required: false, description: 'Turn enqueued → a worker started it.' }) queue?: number;
+  @ApiProperty({ required: false, description: 'Worker start → the model\'s first token (non-streaming providers: its answer).' }) model_first_token?: number;
+  @ApiProperty({ required: false, description: 'Worker start → the model\'s complete answer.' }) model_total?: number;
+  @ApiProperty({ required: false, description: 'stream: the answer\'s first text → its first audio frame sent.' }) synthesis_first_audio?: number;
+}
+
 export class TurnDto {
   @ApiProperty() seq: number;
   @ApiProperty({ enum: ['caller', 'agent', 'tool', 'system'] }) speaker: string;
@@ -45,6 +55,7 @@ export class TurnDto {
   @ApiProperty() interrupted: boolean;
   @ApiProperty({ type: [String], description: 'PII placeholder types that replaced words of `text` before storage (card, ssn, email, phone).' })
   redactions: string[];
+  @ApiProperty({ type: TurnTimingsDto, nullable: true, description: 'Agent turns: stage breakdown of the latency (ms).' }) timings: TurnTimingsDto | null;
 }
 
 export class CallEventDto {

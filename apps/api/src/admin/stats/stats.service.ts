@@ -33,6 +33,7 @@ export class StatsService {
       transferRate: row.transferRate,
       medianAgentLatencyMs: row.medianAgentLatencyMs,
       perDay,
+      turnLatency: row.turnLatency,
     };
   }
 }
