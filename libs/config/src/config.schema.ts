@@ -81,6 +81,15 @@ export const configSchema = z.object({
   SOX_BIN: z.string().default('sox'),
   /** espeak-ng speaking rate (words per minute). */
   ESPEAK_RATE: int(80, 400).default(150),
+  /** Offline pipeline that scales (issue 9): resident decoders (default) or main's process per utterance (baseline). */
+  POCKETSPHINX_MODE: z.enum(['resident', 'process']).default('resident'),
+  POCKETSPHINX_BATCH_BIN: z.string().default('pocketsphinx_batch'),
+  /** Resident decoder processes per grammar (each ~32 MB; one CPU while decoding). */
+  POCKETSPHINX_POOL_SIZE: int(1, 32).default(2),
+  /** Utterances that may wait for a decoder; beyond it a recognition fails at once (heard as "no input"). */
+  POCKETSPHINX_QUEUE_MAX: int(1, 10_000).default(64),
+  /** Synthesised sentences kept in memory (MB of 8 kHz μ-law, 8 KB per second); 0 disables the cache. */
+  MEDIA_TTS_CACHE_MB: int(0, 1024).default(16),
 
   /** Stream calls: what runs behind the /twilio/media socket (an agent's `streamEngine` overrides it). */
   STREAM_ENGINE: z.enum(['pipeline', 'realtime']).default('pipeline'),

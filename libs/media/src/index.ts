@@ -1,5 +1,5 @@
 export { MULAW_TO_PCM, MULAW_SILENCE, encodeSample, mulawToPcm16, pcm16ToMulaw, mulawLevelDb } from './mulaw.js';
-export { pcm16ToWav, upsample2x } from './wav.js';
+export { pcm16ToWav, upsample2x, upsample2xSinc } from './wav.js';
 export { BoundedQueue } from './bounded-queue.js';
 export { AudioRing } from './audio-ring.js';
 export { EnergyVad, type VadOptions, type VadEvent, type VadState } from './energy-vad.js';
@@ -13,6 +13,11 @@ export { runProcess, liveChildProcesses, type RunOptions } from './child-process
 export { buildJsgf, grammarWords } from './jsgf-grammar.js';
 export { PocketsphinxRecognizer, type PocketsphinxOptions } from './pocketsphinx-recognizer.js';
 export { EspeakSynthesizer, type EspeakOptions } from './espeak-synthesizer.js';
+export { GrammarFiles, grammarKey } from './grammar-files.js';
+export { type CallerGrammar } from './jsgf-grammar.js';
+export { BatchProcess, liveDecoderProcesses, type BatchHypothesis } from './pocketsphinx-batch.js';
+export { ResidentPocketsphinxRecognizer, DECODER_SETTINGS, type ResidentPocketsphinxOptions, type RecognizerStats } from './resident-recognizer.js';
+export { CachingSynthesizer, type SynthesisCacheOptions, type SynthesisCacheStats } from './caching-synthesizer.js';
 export {
   SpeechAuthError, isStreamingSynthesizer, type StreamingRecognitionListener, type StreamingRecognitionSession,
   type StreamingSpeechRecognizer, type StreamingSpeechSynthesizer,

@@ -23,3 +23,25 @@ describe('JSGF grammar', () => {
     expect(grammarWords("You're through to BILLING, right?")).toEqual(["you're", 'through', 'to', 'billing', 'right']);
   });
 });
+
+describe('JSGF grammar with branches', () => {
+  it('gives each kind of request its own slot, with optional openers, repeats and tails', () => {
+    const known = (w: string) => w !== 'xyzzy';
+    const jsgf = buildJsgf(
+      {
+        id: 'b', keywords: [], leads: [], phrases: ['Where are you located?'], openers: ['hi'],
+        branches: [
+          { leads: ["I'm calling about"], words: ['billing', 'refund'], tails: ['please'] },
+          { leads: ['can i talk to'], words: ['a person', 'xyzzy'] },
+          { words: ['goodbye', 'no thanks'], repeat: true, tails: ['thank you'] },
+        ],
+      },
+      known,
+    );
+    expect(jsgf).toContain('public <utterance> = [<open>] ([<l0>] <w0> [<t0>] | [<l1>] <w1> | <w2> [<w2>] [<t2>] [<t2>] | <phrase>);');
+    expect(jsgf).toContain("<l0> = i'm calling about;");
+    expect(jsgf).toContain('<w1> = a person;');
+    expect(jsgf).toContain('<open> = hi;');
+    expect(jsgf).not.toContain('xyzzy');
+  });
+});

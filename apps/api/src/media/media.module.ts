@@ -5,6 +5,7 @@ import { TwilioModule } from '../twilio/twilio.module.js';
 import { AgentTurnRunner } from './agent-turn.runner.js';
 import { CallControl } from './call-control.js';
 import { MediaGateway } from './media.gateway.js';
+import { OfflineSpeechWarmup } from './offline-speech-warmup.js';
 import { RelayActionController } from './relay-action.controller.js';
 import { RelayGateway } from './relay.gateway.js';
 import { RealtimeEngine } from './realtime/realtime-engine.js';
@@ -15,7 +16,7 @@ import { StreamCallsService } from './stream-calls.service.js';
 @Module({
   imports: [TwilioModule],
   controllers: [RelayActionController],
-  providers: [MediaGateway, RelayGateway, StreamCallsService, AgentTurnRunner, CallControl, SpeechProviders, RealtimeEngine, TwilioRestService],
+  providers: [MediaGateway, RelayGateway, StreamCallsService, AgentTurnRunner, CallControl, SpeechProviders, OfflineSpeechWarmup, RealtimeEngine, TwilioRestService],
   exports: [StreamCallsService],
 })
 export class MediaModule implements NestModule {

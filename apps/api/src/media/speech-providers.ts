@@ -1,9 +1,10 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import {
-  DeepgramRecognizer, ElevenLabsSynthesizer, EspeakSynthesizer, OpenAiSpeechSynthesizer, PocketsphinxRecognizer, SpeechAuthError, type SpeechRecognizer,
+  DeepgramRecognizer, ElevenLabsSynthesizer, EspeakSynthesizer, OpenAiSpeechSynthesizer, PocketsphinxRecognizer, ResidentPocketsphinxRecognizer, SpeechAuthError, type SpeechRecognizer,
   type SpeechSynthesizer, type StreamingSpeechRecognizer, type StreamingSpeechSynthesizer, type SynthesisVoice,
 } from '#libs/media';
+import { offlineRecognizer, offlineSynthesizer } from './offline-providers.js';
 
 
 export const SPEECH_RECOGNIZER = Symbol('SPEECH_RECOGNIZER');
@@ -86,7 +87,7 @@ export class SpeechProviders implements OnModuleDestroy {
     this.recognizer =
       config.MEDIA_STT_PROVIDER === 'none'
         ? new SilentRecognizer()
-        : new PocketsphinxRecognizer({ binary: config.POCKETSPHINX_BIN, dictionary: config.POCKETSPHINX_DICT, timeoutMs: 8000 });
+        : offlineRecognizer(config) ?? new PocketsphinxRecognizer({ binary: config.POCKETSPHINX_BIN, dictionary: config.POCKETSPHINX_DICT, timeoutMs: 8000 });
     if (config.MEDIA_STT_PROVIDER === 'deepgram') {
       this.streamingRecognizer = new DeepgramRecognizer({
         url: config.DEEPGRAM_URL,
@@ -97,7 +98,7 @@ export class SpeechProviders implements OnModuleDestroy {
         connectTimeoutMs: config.MEDIA_PROVIDER_TIMEOUT_MS,
       });
     }
-    const espeak = new EspeakSynthesizer({ espeak: config.ESPEAK_BIN, sox: config.SOX_BIN, rate: config.ESPEAK_RATE, timeoutMs: 8000 });
+    const espeak = offlineSynthesizer(config, new EspeakSynthesizer({ espeak: config.ESPEAK_BIN, sox: config.SOX_BIN, rate: config.ESPEAK_RATE, timeoutMs: 8000 }));
     if (config.MEDIA_TTS_PROVIDER === 'elevenlabs') {
       const elevenlabs = new ElevenLabsSynthesizer({
         url: config.ELEVENLABS_URL,
@@ -122,6 +123,6 @@ export class SpeechProviders implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.recognizer instanceof PocketsphinxRecognizer) await this.recognizer.dispose();
+    if (this.recognizer instanceof PocketsphinxRecognizer || this.recognizer instanceof ResidentPocketsphinxRecognizer) await this.recognizer.dispose();
   }
 }

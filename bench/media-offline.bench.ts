@@ -1,0 +1,156 @@
+/**
+ * npm run bench:media:offline — the offline stream pipeline end to end: real caller speech
+ * (espeak-ng, 8 kHz μ-law, 20 ms frames at real time) into ONE api process (the build) with ONE
+ * worker (the built-in agent), energy VAD → pocketsphinx → agent turn on the worker → espeak-ng.
+ * Measured at the caller, as a person would feel it: end of speech (the last frame of the
+ * utterance left the caller) → first agent audio frame received. Not a timed test.
+ *
+ * Each configuration runs 1 call, then BENCH_CALLS (default 20) calls that all speak at once,
+ * BENCH_TURNS (default 3) turns each. Baseline in the same run: main's pipeline
+ * (POCKETSPHINX_MODE=process: a pocketsphinx_continuous per utterance with unbounded beams, no
+ * synthesis cache). Requests that end the call (a person, goodbye) are left out: the bench has
+ * no fake of Twilio's REST API.
+ *
+ * Env: DATABASE_URL, REDIS_URL (migrated database; Redis db is flushed), BENCH_CONFIGS
+ * (comma list of baseline,resident,resident-eot400).
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { mulawLevelDb } from '#libs/media';
+import { TwilioMediaClient } from '../scripts/call/media-client.js';
+import { signTwilioRequest } from '#libs/telephony';
+import { ensureBuilt } from '../test/support/worker-pool.js';
+import { loadPhraseSet, sayAs } from '../test/support/phrase-set.js';
+import { ACCOUNT_SID, ApiUnderTest, AUTH_TOKEN, percentile, PUBLIC_BASE_URL } from './media-support.js';
+import { freePort, machine, startProcess, stopProcess } from './support.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:63799/4';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:54329/switchboard';
+const CALLS = Number(process.env.BENCH_CALLS ?? 20);
+const TURNS = Number(process.env.BENCH_TURNS ?? 3);
+const CONFIGS: Record<string, { label: string; env: Record<string, string> }> = {
+  baseline: { label: 'baseline: main (process per utterance, unbounded beams, no TTS cache)', env: { POCKETSPHINX_MODE: 'process', MEDIA_TTS_CACHE_MB: '0' } },
+  resident: { label: 'resident pool (2 decoders) + sentence cache, warmed', env: { POCKETSPHINX_MODE: 'resident' } },
+  'resident-eot400': { label: 'resident, MEDIA_END_OF_TURN_MS=400', env: { POCKETSPHINX_MODE: 'resident', MEDIA_END_OF_TURN_MS: '400' } },
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The utterance without its trailing silence, so "the last frame sent" is the end of speech. */
+function trimmed(mulaw: Buffer): Buffer {
+  let end = mulaw.length;
+  while (end > 160 && mulawLevelDb(mulaw.subarray(end - 160, end)) < -45) end -= 160;
+  return mulaw.subarray(0, end);
+}
+
+interface TurnResult {
+  latencyMs?: number;
+}
+
+/** One caller: answers the greeting, then says `utterances` one after another, each after the agent fell quiet. */
+class Caller {
+  readonly callSid = 'CA' + randomBytes(16).toString('hex');
+  client!: TwilioMediaClient;
+
+  constructor(private readonly api: string) {}
+
+  async open(): Promise<void> {
+    const params = { CallSid: this.callSid, AccountSid: ACCOUNT_SID, From: '+15005550006', To: '+15005550001', CallStatus: 'in-progress', Direction: 'inbound' };
+    const res = await fetch(`${this.api}/twilio/voice?mode=stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_BASE_URL}/twilio/voice?mode=stream`, params) },
+      body: new URLSearchParams(params).toString(),
+    });
+    const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(await res.text())?.[1];
+    if (!token) throw new Error(`voice webhook answered ${res.status}`);
+    this.client = new TwilioMediaClient({ apiUrl: this.api, publicBaseUrl: PUBLIC_BASE_URL, authToken: AUTH_TOKEN });
+    await this.client.connect();
+    this.client.start(this.callSid, ACCOUNT_SID, token);
+    this.client.startAudio();
+  }
+
+  /** Waits until the agent has been silent for `quietMs` (and every mark came back), at most `maxMs`. */
+  async quiet(quietMs: number, maxMs: number): Promise<void> {
+    const deadline = performance.now() + maxMs;
+    while (performance.now() < deadline) {
+      const last = this.client.received.at(-1)?.at ?? 0;
+      if (performance.now() - last > quietMs) return;
+      await sleep(50);
+    }
+  }
+
+  async turn(audio: Buffer): Promise<TurnResult> {
+    await this.client.say(audio);
+    const end = performance.now();
+    const from = this.client.received.length;
+    const deadline = end + 15_000;
+    while (performance.now() < deadline) {
+      const first = this.client.received.slice(from).find((x) => x.kind === 'media');
+      if (first) return { latencyMs: first.at - end };
+      await sleep(5);
+    }
+    return {};
+  }
+
+  close(): void {
+    this.client.stop(this.callSid, ACCOUNT_SID);
+    this.client.close();
+  }
+}
+
+async function scenario(api: string, calls: number, utterances: Buffer[][]): Promise<{ latencies: number[]; missed: number }> {
+  const callers = Array.from({ length: calls }, () => new Caller(api));
+  await Promise.all(callers.map((c) => c.open()));
+  await Promise.all(callers.map((c) => c.quiet(1000, 20_000))); // the greeting played out
+  const latencies: number[] = [];
+  let missed = 0;
+  for (let t = 0; t < TURNS; t++) {
+    // Everyone speaks at once (each a different request), then waits for the answer to finish.
+    const results = await Promise.all(callers.map((c, i) => c.turn(utterances[i % utterances.length][t % utterances[0].length])));
+    for (const r of results) (r.latencyMs === undefined ? missed++ : latencies.push(r.latencyMs));
+    await Promise.all(callers.map((c) => c.quiet(1200, 20_000)));
+  }
+  for (const c of callers) c.close();
+  await sleep(1000);
+  return { latencies, missed };
+}
+
+async function main(): Promise<void> {
+  ensureBuilt();
+  const set = loadPhraseSet();
+  // Requests that keep the call going (routing and FAQ), each caller its own sequence of three.
+  const keep = set.phrases.filter((p) => !['human', 'goodbye'].includes(p.intent));
+  const audio = await Promise.all(keep.map((p) => sayAs(p.text, set.voices[0]).then(trimmed)));
+  const utterances = Array.from({ length: Math.max(CALLS, 1) }, (_, i) => Array.from({ length: TURNS }, (_, t) => audio[(i * 7 + t * 3) % audio.length]));
+  const configs = (process.env.BENCH_CONFIGS ?? 'baseline,resident,resident-eot400').split(',');
+  const rows: string[] = [];
+  const redis = new Redis(REDIS_URL);
+  for (const name of configs) {
+    const config = CONFIGS[name];
+    await redis.flushdb();
+    const env = { REDIS_URL, DATABASE_URL, PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, LOG_LEVEL: 'error', NODE_ENV: 'test', ...config.env };
+    const workerPort = freePort();
+    const worker = await startProcess(['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`);
+    const api = await ApiUnderTest.start(freePort(), { ...env, MEDIA_STT_PROVIDER: 'pocketsphinx' });
+    try {
+      await sleep(4000); // start-up warm-up (decoders loaded, fixed sentences cached) where configured
+      for (const calls of [1, CALLS]) {
+        const { latencies, missed } = await scenario(api.url, calls, utterances);
+        const f = (q: number) => percentile(latencies, q).toFixed(0);
+        rows.push(`| ${config.label} | ${calls} | ${latencies.length + missed} | **${f(0.5)}** | **${f(0.95)}** | ${f(1 - 1e-9)} | ${missed} |`);
+        process.stderr.write(`${rows.at(-1)}\n`);
+      }
+    } finally {
+      await api.stop();
+      await stopProcess(worker);
+    }
+  }
+  redis.disconnect();
+  process.stdout.write(`\nMachine: ${machine()} (shared with other jobs: busy). Date: ${new Date().toISOString()}. ${TURNS} turns per call; caller voice ${set.voices[0].voice} at ${set.voices[0].rate} wpm.\n\n`);
+  process.stdout.write('| pipeline | concurrent calls | turns | end of speech → first agent audio p50 ms | p95 ms | max ms | turns unanswered |\n|---|---:|---:|---:|---:|---:|---:|\n');
+  process.stdout.write(rows.join('\n') + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
