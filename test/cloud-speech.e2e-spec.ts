@@ -1,11 +1,24 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { TwilioMediaClient } from '../scripts/call/media-client.js';
-import { FakeDeepgram } from './support/fake-deepgram.js';
 import { FakeElevenLabs } from './support/fake-elevenlabs.js';
 import { FakeTwilioApi } from './support/fake-twilio-api.js';
 import { newCallSid, startSystem, testConfig, waitFor, type System } from './support/harness.js';
-import { answerCall, hear, say, stt } from './support/media.js';
+import { mulawLevelDb } from '#libs/media';
+import { answerCall, hear, say as speak, stt } from './support/media.js';
+import { FakeDeepgram, SPEECH_DB } from './support/fake-deepgram.js';
+
+/**
+ * The caller's words without espeak-ng's trailing silence: the tests compare the agent's first
+ * frame with the end of the caller's speech, and Deepgram (like the fake) may end the turn inside
+ * a long silent tail, before the last frame of the buffer has even been sent.
+ */
+async function say(text: string): Promise<Buffer> {
+  const audio = await speak(text);
+  let end = audio.length - (audio.length % 160);
+  while (end >= 160 && mulawLevelDb(audio.subarray(end - 160, end)) < SPEECH_DB) end -= 160;
+  return audio.subarray(0, end);
+}
 
 // Streaming cloud speech in the pipeline engine, end to end: real api and worker, the real
 // /twilio/media socket played by a Twilio client, and local Deepgram and ElevenLabs servers

@@ -102,6 +102,14 @@ describe('a real Prometheus', () => {
       const voice = await twilio.post('/twilio/voice', callParams(sid, config));
       const gather = await twilio.post(FakeTwilio.pathOf(twimlUrl(voice.body, 'Gather')!), callParams(sid, config, { SpeechResult: 'I need help with my bill', Confidence: '0.9' }));
       expect(gather.body).toMatch(/billing/i);
+      // rate() needs the series scraped before it grows: the first turn's sample is the base
+      // from which the later turns' increase is computed (all three can land between two scrapes).
+      if (i === 0) {
+        await waitFor(async () => {
+          const seen = await prometheus.query('sum(switchboard_turn_stage_seconds_count{stage="total",mode="gather"})');
+          return seen.length === 1 && Number(seen[0].value[1]) >= 1;
+        }, 30_000, 250);
+      }
     }
     const quantile = await waitFor(async () => {
       const result = await prometheus.query(

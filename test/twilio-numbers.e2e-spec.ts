@@ -60,7 +60,9 @@ describe('twilio numbers CLI (against a local fake of Twilio REST API)', () => {
   }, 120_000);
 
   it('configures by PN sid with the default mode (gather), from the built CLI of the runtime image', async () => {
-    const result = await cli(['twilio', 'configure-number', pn], { ...env, NODE_ENV: 'production' }, true);
+    // The built CLI as the image runs it, but not with NODE_ENV=production: production refuses a
+    // Twilio REST stand-in (TWILIO_API_BASE_URL), and this test has only the local fake to talk to.
+    const result = await cli(['twilio', 'configure-number', pn], { ...env, NODE_ENV: 'test' }, true);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(fake.numbers.get(pn)?.voice_url).toBe(`${BASE}/twilio/voice?mode=gather`);

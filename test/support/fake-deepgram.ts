@@ -25,7 +25,7 @@ export interface DeepgramConnection {
   closedCode?: number;
 }
 
-const SPEECH_DB = -45;
+export const SPEECH_DB = -45;
 
 /**
  * A local Deepgram live-transcription server speaking the real `/v1/listen` protocol: token auth
