@@ -76,6 +76,9 @@ describe('readiness follows its dependencies', () => {
     }, 2000);
     expect(down.body.checks.postgres.status).toBe('down');
     expect(down.body.checks.redis.status).toBe('up');
+    // Operators see it on /metrics too (switchboard_store_errors_total{store="postgres"}).
+    const exposition = await (await fetch(`${api.url}/metrics`)).text();
+    expect(Number(/switchboard_store_errors_total\{[^}]*store="postgres"[^}]*\} (\d+)/.exec(exposition)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
 
     pgProxy.hang();
     const hung = await ready(api.url);

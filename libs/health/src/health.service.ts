@@ -1,8 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PrismaService } from '#libs/database';
+import { MetricsService } from '#libs/metrics';
 import { REDIS, RedisKeys } from '#libs/redis';
 import { QueueName, withTimeout } from '#libs/queues';
 import { snapshotQueue, type QueueSnapshot } from './queue-health.js';
@@ -33,14 +34,19 @@ export class HealthService {
     private readonly prisma: PrismaService,
     @Inject(REDIS) private readonly redis: Redis,
     @InjectQueue(QueueName.AgentTurns) private readonly turns: Queue,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
-  postgres(): Promise<CheckResult> {
-    return this.check(() => this.prisma.$queryRaw`SELECT 1`);
+  async postgres(): Promise<CheckResult> {
+    const result = await this.check(() => this.prisma.$queryRaw`SELECT 1`);
+    if (result.status === 'down') this.metrics?.countStoreError('postgres');
+    return result;
   }
 
-  redisPing(): Promise<CheckResult> {
-    return this.check(() => this.redis.ping());
+  async redisPing(): Promise<CheckResult> {
+    const result = await this.check(() => this.redis.ping());
+    if (result.status === 'down') this.metrics?.countStoreError('redis');
+    return result;
   }
 
   async workers(): Promise<CheckResult> {

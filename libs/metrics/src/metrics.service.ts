@@ -145,7 +145,7 @@ export class MetricsService {
   });
   private readonly storeErrors = new Counter({
     name: 'switchboard_store_errors_total',
-    help: 'Redis connection errors and failed Postgres writes',
+    help: 'Store errors: Redis connection errors, failed Postgres and Redis writes, failed readiness probes',
     labelNames: ['store'],
     registers: [this.registry],
   });

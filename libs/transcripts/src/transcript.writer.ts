@@ -52,6 +52,7 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
         await this.stream.append(jobId, batch);
         return;
       } catch (err) {
+        this.metrics.countStoreError('redis');
         this.queueDownUntil = Date.now() + 2000;
         this.logger.warn({ err: (err as Error).message, jobId }, 'transcript stream unavailable, spooling');
       }
@@ -89,10 +90,12 @@ export class TranscriptWriter implements OnModuleInit, OnApplicationShutdown {
         continue;
       } catch {
         // Postgres unavailable: the stream may be back instead.
+        this.metrics.countStoreError('postgres');
       }
       try {
         await this.stream.append(item.jobId, item.batch);
       } catch {
+        this.metrics.countStoreError('redis');
         kept.push(item);
       }
     }

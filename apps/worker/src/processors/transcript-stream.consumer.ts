@@ -98,6 +98,7 @@ export class TranscriptStreamConsumer implements OnApplicationBootstrap, BeforeA
     try {
       await this.store.applyMany(entries.map((e) => e.data));
     } catch (err) {
+      this.metrics.countStoreError('postgres');
       this.retry = await this.writeOneByOne(reader, entries, err as Error);
       if (this.retry.length) throw err;
       return;
