@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { waitFor } from './harness.js';
 
 const handedOut = new Set<number>();
 
@@ -59,20 +60,11 @@ export class Proc {
   }
 }
 
-/** Polls until `probe` returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** Polls until `probe` returns a truthy value (harness `waitFor`); the error names `what`. */
+export function until<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  return waitFor(async () => (await probe()) ?? undefined, timeoutMs, everyMs).catch((err: Error) => {
+    throw new Error(`${what}: ${err.message}`);
+  });
 }
 
 /** GET a health URL: status and body (status 0 when nothing answers). */
