@@ -23,7 +23,7 @@ import { machine } from './support.js';
 const N = Number(process.env.BENCH_SAMPLES ?? 1000);
 const IDLE_MS = 3; // between samples, so the worker is back in its blocking wait every time
 const config = loadConfig();
-const connection = bullConnectionOptions(config.REDIS_URL);
+const connection = bullConnectionOptions(config.REDIS_URL, { blocking: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -24,7 +24,7 @@ const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 64);
 const WARMUP_S = 2;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 15);
 const config = loadConfig();
-const connection = bullConnectionOptions(config.REDIS_URL);
+const connection = bullConnectionOptions(config.REDIS_URL, { blocking: true });
 
 interface Result {
   workers: number;

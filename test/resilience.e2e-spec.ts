@@ -51,10 +51,13 @@ describe('readiness follows its dependencies', () => {
     expect(down.body.checks.postgres.status).toBe('up');
     expect(down.ms).toBeLessThan(2000);
 
+    // Hung long enough that every connection has reconnected into a Redis that never answers
+    // (the handshake stalls with the socket open): the clients must drop those sockets themselves.
     redisProxy.hang();
     const hung = await ready(api.url);
     expect(hung.status).toBe(503);
     expect(hung.ms).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 2500));
 
     redisProxy.restore();
     const t0 = Date.now();

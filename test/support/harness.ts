@@ -67,6 +67,12 @@ export async function resetState(): Promise<void> {
   }
 }
 
+/** An error with its cause (fetch's "fetch failed" hides the socket error in `cause`). */
+function describeError(err: unknown): string {
+  const cause = (err as { cause?: unknown })?.cause;
+  return cause ? `${String(err)} (${String((cause as Error).message ?? cause)})` : String(err);
+}
+
 export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -74,10 +80,11 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, ti
     try {
       const value = await probe();
       if (value) return value;
+      last = undefined; // the latest probe answered: an older error is not why we are waiting
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${describeError(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

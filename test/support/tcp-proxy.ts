@@ -9,6 +9,7 @@ export class TcpProxy {
   private server?: Server;
   private mode: 'pass' | 'refuse' | 'hang' = 'pass';
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
 
   constructor(
     private readonly targetHost: string,
@@ -44,18 +45,36 @@ export class TcpProxy {
     this.dropAll();
   }
 
+  /**
+   * The connections stay open but nothing goes through any more, and new ones hang: a server
+   * stuck with its sockets open, or a network path that black-holes packets.
+   */
+  silence(): void {
+    this.mode = 'hang';
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.on('data', () => undefined);
+      upstream.on('data', () => undefined);
+    }
+    this.pairs.clear();
+  }
+
   restore(): void {
     this.mode = 'pass';
   }
 
   async stop(): Promise<void> {
     this.dropAll();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server;
+    this.server = undefined;
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 
   private dropAll(): void {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.pairs.clear();
   }
 
   private accept(client: Socket): void {
@@ -78,9 +97,13 @@ export class TcpProxy {
     });
     client.on('close', () => upstream.destroy());
     upstream.on('error', () => upstream.destroy());
+    const pair: [Socket, Socket] = [client, upstream];
     upstream.connect(this.targetPort, this.targetHost, () => {
+      if (this.mode !== 'pass') return; // silenced while connecting
       client.pipe(upstream);
       upstream.pipe(client);
+      this.pairs.add(pair);
     });
+    client.on('close', () => this.pairs.delete(pair));
   }
 }

@@ -31,7 +31,7 @@ export class WorkerModule {
         DiscoveryModule,
         DatabaseModule,
         RedisModule,
-        QueuesModule.forRoot(),
+        QueuesModule.forRoot({ blocking: true }),
         MetricsModule.forRoot('worker'),
         AgentsModule,
         TranscriptsModule,

@@ -100,6 +100,9 @@ describe('ResidentPocketsphinxRecognizer (failing decoders)', () => {
     const audio = Buffer.alloc(8000, 0x7f);
     const first = stt.recognize(audio, context, live());
     first.catch(() => undefined);
+    // The first must hold the decoder before the second is sent: each writes its audio file
+    // first, and those writes can finish in either order.
+    await until(async () => (await stt.stats()).busy === 1);
     const controller = new AbortController();
     const queued = stt.recognize(audio, context, controller.signal);
     await until(async () => (await stt.stats()).queued === 1);

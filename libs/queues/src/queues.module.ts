@@ -14,7 +14,8 @@ import { TurnEventsPublisher, TurnEventsSubscriber } from './turn-events.js';
 @Global()
 @Module({})
 export class QueuesModule {
-  static forRoot(): DynamicModule {
+  /** `blocking`: this process runs BullMQ workers (their connections wait in blocking commands). */
+  static forRoot({ blocking = false }: { blocking?: boolean } = {}): DynamicModule {
     const queues = BullModule.registerQueue(
       { name: QueueName.AgentTurns },
       { name: QueueName.Transcripts },
@@ -26,7 +27,7 @@ export class QueuesModule {
         BullModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            connection: bullConnectionOptions(config.REDIS_URL),
+            connection: bullConnectionOptions(config.REDIS_URL, { blocking }),
             prefix: 'sb',
           }),
         }),

@@ -1,3 +1,3 @@
-export { REDIS, RedisModule, redisOptions, bullConnectionOptions } from './redis.module.js';
+export { REDIS, REDIS_STALL_MS, RedisModule, redisOptions, bullConnectionOptions } from './redis.module.js';
 export { RedisKeys } from './redis-keys.js';
 export { parseRedisUrl, isSentinelUrl, describeRedisUrl, RedisUrlError, type RedisConnection } from './redis-url.js';

@@ -5,7 +5,7 @@ import { AppConfig } from '#libs/config';
 import { HeartbeatService } from '#libs/health';
 import { MetricsService } from '#libs/metrics';
 import { QueueName, TranscriptStreamReader, type TranscriptEntry } from '#libs/queues';
-import { REDIS } from '#libs/redis';
+import { REDIS, REDIS_STALL_MS } from '#libs/redis';
 import { TranscriptStore } from '#libs/transcripts';
 
 /** How long a read waits for new writes before looking for a dead worker's entries again. */
@@ -44,7 +44,7 @@ export class TranscriptStreamConsumer implements OnApplicationBootstrap, BeforeA
 
   onApplicationBootstrap(): void {
     // Blocking reads need a connection of their own that waits for Redis instead of failing fast.
-    this.connection = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    this.connection = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, socketTimeout: BLOCK_MS + REDIS_STALL_MS });
     this.connection.on('error', () => undefined); // the loop logs what matters
     const reader = new TranscriptStreamReader(this.connection, this.heartbeat.workerId);
     this.loop = this.run(reader);
