@@ -203,7 +203,7 @@ export class CallQueriesRepository {
     const parsed = (typeof json === 'string' ? JSON.parse(json) : json) as { Plan?: { 'Plan Rows'?: number } }[] | undefined;
     const estimate = parsed?.[0]?.Plan?.['Plan Rows'];
     if (typeof estimate !== 'number') return true;
-    return (estimate * RELEVANCE_RECENT_TURNS) / totalTurns >= RELEVANCE_CANDIDATES;
+    return (estimate * Math.min(RELEVANCE_RECENT_TURNS, totalTurns)) / totalTurns >= RELEVANCE_CANDIDATES;
   }
 
   /**
