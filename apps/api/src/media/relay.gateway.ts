@@ -12,6 +12,7 @@ import { RelaySession } from './relay-session.js';
 import { requireTwilioSignature } from './signed-upgrade.js';
 import { sameToken } from './stream-calls.service.js';
 import { MAX_FRAME_BYTES, TWILIO_FRAME, type InboundFrame } from './ws-message-parser.js';
+import { handleFramesDirectly } from './twilio-ws.adapter.js';
 import { rejectMessage } from './invalid-messages.js';
 
 const CALL_SID = /^CA[0-9a-f]{32}$/i;
@@ -46,6 +47,7 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   afterInit(server: WebSocketServer): void {
     requireTwilioSignature(server, this.config, () => this.metrics.countSignatureRejection('/twilio/relay'));
+    handleFramesDirectly(server, (ws, frame) => this.onFrame(ws, frame));
   }
 
   handleConnection(ws: WebSocket): void {
@@ -62,6 +64,7 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     connection.relay?.close();
   }
 
+  /** Every frame of the socket (directly under TwilioWsAdapter; through Nest's binding under a stock WsAdapter). */
   @SubscribeMessage(TWILIO_FRAME)
   onFrame(@ConnectedSocket() ws: WebSocket, @MessageBody() frame: InboundFrame): void {
     const connection = this.connections.get(ws);

@@ -12,6 +12,7 @@ import type { StreamSocket } from '../stream-socket.js';
 import { REALTIME_PROVIDER, RealtimeConnection, type RealtimeFailure, type ServerEvent } from './realtime-connection.js';
 import { heardPrefix } from './heard-text.js';
 import { describeFailure, historyItems, sessionUpdate, toolEffect } from './realtime-session.js';
+import { StallClock } from './stall-clock.js';
 import { TurnLedger } from './turn-ledger.js';
 
 const APOLOGY_TRANSFER = "I'm sorry, I'm having trouble on my side. Let me put you through to a colleague.";
@@ -113,7 +114,7 @@ export class RealtimeCall implements StreamEngineCall {
   private active?: ModelResponse;
   private itemCounter = 0;
   private readonly ledger: TurnLedger;
-  private stallTimer?: NodeJS.Timeout;
+  private readonly stall = new StallClock((what, ms) => this.fail({ kind: 'timeout', detail: `no ${what} from the model in ${Math.round(ms)} ms` }));
   private limitTimer?: NodeJS.Timeout;
   private expireTimer?: NodeJS.Timeout;
   /** A transfer or hang-up decided by a tool, announced by the next response. */
@@ -175,6 +176,13 @@ export class RealtimeCall implements StreamEngineCall {
     else if (this.state === 'connecting') this.preopen.write(frame);
   }
 
+  /** The hot path: Twilio's base64 goes into the model's `append` as it is (μ-law both sides). */
+  onAudioPayload(base64: string): void {
+    this.framesIn++;
+    if (this.state === 'live') this.model.appendAudio(base64);
+    else if (this.state === 'connecting') this.preopen.write(Buffer.from(base64, 'base64'));
+  }
+
   onMark(name: string): void {
     const match = /^r(\d+)\.(\d+)\.(\d+|end)$/.exec(name);
     if (!match || Number(match[1]) !== this.generation) return; // stale (cleared) or not ours
@@ -208,7 +216,7 @@ export class RealtimeCall implements StreamEngineCall {
   async close(reason: StreamCloseReason): Promise<void> {
     if (this.state === 'closed' || this.closing) return;
     this.closing = true;
-    clearTimeout(this.stallTimer);
+    this.stall.clear();
     clearTimeout(this.limitTimer);
     if (this.state === 'live' || this.state === 'connecting') this.state = 'failing';
     // The caller's last words are often still being transcribed when the call ends: wait a little.
@@ -557,17 +565,11 @@ export class RealtimeCall implements StreamEngineCall {
 
   /** The model owes us something within the stall budget (or `delayMs`); `restart` re-arms a running clock. */
   private expectModel(what: string, delayMs = this.deps.config.OPENAI_REALTIME_STALL_MS, restart = false): void {
-    if (this.stallTimer && !restart) return;
-    clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => {
-      this.stallTimer = undefined;
-      this.fail({ kind: 'timeout', detail: `no ${what} from the model in ${delayMs} ms` });
-    }, delayMs);
+    this.stall.expect(what, delayMs, restart);
   }
 
   private clearStall(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
+    this.stall.clear();
   }
 
   /**
