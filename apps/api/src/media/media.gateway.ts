@@ -46,7 +46,9 @@ const obj = (v: unknown): Body | undefined => (v && typeof v === 'object' && !Ar
  * ignored, and the socket is closed after MEDIA_MAX_INVALID_MESSAGES: one call's fault never
  * touches another call.
  */
-@WebSocketGateway({ path: '/twilio/media', maxPayload: MAX_FRAME_BYTES * 4 })
+// No permessage-deflate (ws's default, said here): frames are small, and compressing would cost a
+// pass over every frame on both ends.
+@WebSocketGateway({ path: '/twilio/media', maxPayload: MAX_FRAME_BYTES * 4, perMessageDeflate: false })
 export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(MediaGateway.name);
   private readonly connections = new WeakMap<WebSocket, Connection>();

@@ -32,7 +32,9 @@ type Body = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** WS /twilio/relay: ConversationRelay. Signed upgrade; `setup` must match a signed relay call. */
-@WebSocketGateway({ path: '/twilio/relay', maxPayload: MAX_FRAME_BYTES * 4 })
+// No permessage-deflate (ws's default, said here): frames are small, and compressing would cost a
+// pass over every frame on both ends.
+@WebSocketGateway({ path: '/twilio/relay', maxPayload: MAX_FRAME_BYTES * 4, perMessageDeflate: false })
 export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(RelayGateway.name);
   private readonly connections = new WeakMap<WebSocket, Connection>();
