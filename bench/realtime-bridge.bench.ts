@@ -16,10 +16,15 @@
  * event-loop delay of the one api process (bench/realtime-probe.mjs preloaded).
  *
  * Env: REDIS_URL / DATABASE_URL (from .env via with-env, Redis db 5 is flushed), BENCH_LAT_CALLS
- * (default 20), BENCH_LEVELS (default 100,200,300), BENCH_HOLD (s, default 10).
+ * (default 20), BENCH_LEVELS (default 100,200,300), BENCH_HOLD (s, default 10), BENCH_CPU_PROF (a
+ * directory: the relay and the api run with `--cpu-prof` and write their profiles there on exit),
+ * BENCH_SKIP_BASELINE (1: the api only, e.g. when profiling it).
+ * Prints a markdown table, then the CPU ratio bridge / relay per level (the number that holds on a
+ * busy machine).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -382,6 +387,8 @@ async function main(): Promise<void> {
   }, 20);
   let active: BenchCaller[] = [];
   const rows: string[] = [];
+  const cpu = { relay: new Map<number, number>(), bridge: new Map<number, number>() };
+  const loadAtStart = loadavg();
 
   // Baseline: the bare relay, then the bridge, at the latency level.
   const relayPort = freePort();
@@ -392,6 +399,7 @@ async function main(): Promise<void> {
   rows.push(row('baseline: bare ws relay', LAT_CALLS, await hold(relay, model, LAT_CALLS, false, active), idleRelay));
   for (const level of LEVELS) {
     const p = await hold(relay, model, level, false, active);
+    cpu.relay.set(level, p.cpu);
     rows.push(row('baseline: bare ws relay', level, p, idleRelay));
     process.stderr.write(`relay ${level}: loop p99 ${f(p.loopP99)} ms\n`);
   }
@@ -412,6 +420,7 @@ async function main(): Promise<void> {
   rows.push(row('switchboard realtime bridge', LAT_CALLS, await hold(api, model, LAT_CALLS, true, active), idle));
   for (const level of LEVELS) {
     const p = await hold(api, model, level, true, active);
+    cpu.bridge.set(level, p.cpu);
     rows.push(row('switchboard realtime bridge', level, p, idle));
     process.stderr.write(`${level} bridges: loop p99 ${f(p.loopP99)} ms, live calls ${p.liveCalls}, model sessions ${model.sessions.size}\n`);
   }
@@ -422,10 +431,14 @@ async function main(): Promise<void> {
   await api.stop();
   model.close();
 
-  console.log(`Machine: ${machine()}. Date: ${new Date().toISOString()}. Hold ${HOLD_S} s per level.\n`);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
+  console.log(`Machine: ${machine()}. Date: ${new Date().toISOString()}. Hold ${HOLD_S} s per level. Load average (1, 5, 15 min) at start ${load(loadAtStart)}, at end ${load(loadavg())}.\n`);
   console.log('| target | calls | in: Twilio frame → model, p50 / p99 ms | out: model delta → Twilio, p50 / p99 ms | speech_started → clear, p50 / p99 ms | event loop p50 / p99 ms | CPU (of one core) | handler p99 ms, in / out | in the api: speech_started → clear sent p99 / max, whole handler p99 (ms) | memory |');
   console.log('|---|---:|---|---|---|---|---:|---|---:|---|');
   for (const r of rows) console.log(r);
+  // The number that survives a busy machine: the bridge's CPU per call against the bare relay's, same run.
+  const ratios = LEVELS.filter((l) => cpu.relay.get(l) && cpu.bridge.get(l)).map((l) => `${l} calls ${f(cpu.bridge.get(l)! / cpu.relay.get(l)!)}× (${f(cpu.bridge.get(l)! * 100, 0)} % vs ${f(cpu.relay.get(l)! * 100, 0)} % of a core)`);
+  if (ratios.length) console.log(`\nCPU of the bridge / CPU of the bare relay: ${ratios.join('; ')}.`);
 }
 
 main().catch((err) => {

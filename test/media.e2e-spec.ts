@@ -201,6 +201,14 @@ describe('media socket security and robustness', () => {
     good.close();
   }, 60_000);
 
+  it('a frame over the socket\'s maxPayload (64 KB) closes that socket with 1009', async () => {
+    const big = client();
+    await big.connect();
+    big.sendRaw(Buffer.alloc(70_000, 0x41));
+    await waitFor(async () => big.closed, 5000, 20);
+    expect(big.closed!.code).toBe(1009);
+  }, 30_000);
+
   it('a second socket for the same call replaces the first', async () => {
     const sid = newCallSid();
     const { token } = await answerCall(twilio, config, sid, 'stream');

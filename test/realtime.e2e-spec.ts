@@ -317,6 +317,47 @@ describe('realtime engine: when the model fails', () => {
   }, 30_000);
 });
 
+describe('realtime engine: maximum call duration', () => {
+  it('at OPENAI_REALTIME_MAX_CALL_SECONDS what plays stops, the caller hears a goodbye and the call is hung up', async () => {
+    // A second api whose calls last at most 3 s, sharing the system's worker and stores.
+    const limited = testConfig({ ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])), OPENAI_REALTIME_MAX_CALL_SECONDS: '3' });
+    const api = await startApi(limited);
+    try {
+      // A greeting of about 5 s, so the agent is still talking when the limit comes.
+      fake.options.msPerChar = 100;
+      fake.options.speedup = 1.3;
+      const started = performance.now();
+      const { sid, caller } = await call(api);
+      const update = await waitFor(async () => restUpdate(sid), 15_000, 10);
+      const elapsed = performance.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(2900);
+      expect(elapsed).toBeLessThan(10_000); // generous for a busy machine: the point is that it ends
+      const twiml = String(update.params.Twiml);
+      expect(twiml).toContain("We've reached the time limit for this call. Thank you for calling, goodbye.");
+      expect(twiml).toContain('<Hangup/>');
+      expect(twiml).not.toContain('<Dial');
+      // The greeting still playing was stopped at once, and the model let go.
+      expect(caller.received.some((r) => r.kind === 'clear')).toBe(true);
+      const model = fake.connections.at(-1)!;
+      await waitFor(async () => model.closedByClient, 5000);
+      caller.stop(sid, config.TWILIO_ACCOUNT_SID);
+      const turns = await turnsWhen(sid, (t) => t.some((x) => x.action === 'hangup'));
+      expectOrderedOnce(turns);
+      expect(turns.map((t) => [t.speaker, t.action, t.interrupted])).toEqual([['agent', 'greeting', true], ['agent', 'hangup', false]]);
+      expect(GREETING.startsWith(turns[0].text)).toBe(true);
+      expect(turns[0].text.length).toBeLessThan(GREETING.length);
+      expect(turns[1].text).toBe("We've reached the time limit for this call. Thank you for calling, goodbye.");
+      const { rows } = await waitFor(async () => {
+        const r = await system.db.query(`SELECT data FROM call_events WHERE "callSid" = $1 AND type = 'hangup'`, [sid]);
+        return r.rows.length > 0 && r;
+      });
+      expect(rows[0].data).toMatchObject({ reason: 'max_duration', live: true });
+    } finally {
+      await api.close();
+    }
+  }, 60_000);
+});
+
 describe('realtime engine: bad credentials', () => {
   it('401 from the provider: a log line naming it and the key, and the caller hears a polite goodbye', async () => {
     // A second api with a wrong key and no transfer number, sharing the system's worker and stores.

@@ -2,13 +2,12 @@ import 'reflect-metadata';
 import { STATUS_CODES } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { WsAdapter } from '@nestjs/platform-ws';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppLogger } from '#libs/logging';
 import type { Config } from '#libs/config';
 import { setupOpenApi } from './admin/openapi.js';
 import { ApiModule } from './api.module.js';
-import { twilioMessageParser } from './media/ws-message-parser.js';
+import { TwilioWsAdapter } from './media/twilio-ws.adapter.js';
 
 const parseJson = express.json({ limit: '32kb' });
 
@@ -33,7 +32,8 @@ export async function createApi(config?: Config): Promise<NestExpressApplication
   app.use(jsonBody);
   setupOpenApi(app);
   app.enableShutdownHooks();
-  // Twilio's media and relay sockets share the HTTP server; their frames have no `data` field.
-  app.useWebSocketAdapter(new WsAdapter(app, { messageParser: twilioMessageParser }));
+  // Twilio's media and relay sockets share the HTTP server; their frames have no `data` field,
+  // and they arrive 50 a second per call, so they skip Nest's per-message rxjs plumbing.
+  app.useWebSocketAdapter(new TwilioWsAdapter(app));
   return app;
 }

@@ -13,6 +13,7 @@ import { StreamBindingError, StreamCallsService } from './stream-calls.service.j
 import { StreamSocket } from './stream-socket.js';
 import { MAX_FRAME_BYTES, TWILIO_FRAME, type InboundFrame } from './ws-message-parser.js';
 import { invalidBeyondLogged, rejectMessage } from './invalid-messages.js';
+import { handleFramesDirectly } from './twilio-ws.adapter.js';
 
 const CALL_SID = /^CA[0-9a-f]{32}$/i;
 const STREAM_SID = /^MZ[0-9a-f]{32}$/i;
@@ -45,7 +46,9 @@ const obj = (v: unknown): Body | undefined => (v && typeof v === 'object' && !Ar
  * ignored, and the socket is closed after MEDIA_MAX_INVALID_MESSAGES: one call's fault never
  * touches another call.
  */
-@WebSocketGateway({ path: '/twilio/media', maxPayload: MAX_FRAME_BYTES * 4 })
+// No permessage-deflate (ws's default, said here): frames are small, and compressing would cost a
+// pass over every frame on both ends.
+@WebSocketGateway({ path: '/twilio/media', maxPayload: MAX_FRAME_BYTES * 4, perMessageDeflate: false })
 export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(MediaGateway.name);
   private readonly connections = new WeakMap<WebSocket, Connection>();
@@ -58,6 +61,7 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   afterInit(server: WebSocketServer): void {
     requireTwilioSignature(server, this.config, () => this.metrics.countSignatureRejection('/twilio/media'));
+    handleFramesDirectly(server, (ws, frame) => this.onFrame(ws, frame));
   }
 
   handleConnection(ws: WebSocket, _req: IncomingMessage): void {
@@ -77,6 +81,7 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     void connection.call?.close('closed');
   }
 
+  /** Every frame of the socket (directly under TwilioWsAdapter; through Nest's binding under a stock WsAdapter). */
   @SubscribeMessage(TWILIO_FRAME)
   onFrame(@ConnectedSocket() ws: WebSocket, @MessageBody() frame: InboundFrame): void {
     const connection = this.connections.get(ws);
@@ -103,8 +108,10 @@ export class MediaGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       if (payload.length > MAX_PAYLOAD_CHARS || payload.length % 4 !== 0 || !BASE64.test(payload)) return this.reject(ws, connection, 'bad payload');
       if (media.track !== undefined && media.track !== 'inbound') return; // only the caller's audio is heard
       const timestamp = Number(media.timestamp);
+      const at = Number.isFinite(timestamp) && timestamp >= 0 ? timestamp : undefined;
+      if (call.onAudioPayload) return call.onAudioPayload(payload, at);
       const bytes = scratch.write(payload, 'base64');
-      call.onAudio(scratch.subarray(0, bytes), Number.isFinite(timestamp) && timestamp >= 0 ? timestamp : undefined);
+      call.onAudio(scratch.subarray(0, bytes), at);
       return;
     }
     switch (name) {

@@ -12,6 +12,7 @@ import { RelaySession } from './relay-session.js';
 import { requireTwilioSignature } from './signed-upgrade.js';
 import { sameToken } from './stream-calls.service.js';
 import { MAX_FRAME_BYTES, TWILIO_FRAME, type InboundFrame } from './ws-message-parser.js';
+import { handleFramesDirectly } from './twilio-ws.adapter.js';
 import { rejectMessage } from './invalid-messages.js';
 
 const CALL_SID = /^CA[0-9a-f]{32}$/i;
@@ -31,7 +32,9 @@ type Body = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** WS /twilio/relay: ConversationRelay. Signed upgrade; `setup` must match a signed relay call. */
-@WebSocketGateway({ path: '/twilio/relay', maxPayload: MAX_FRAME_BYTES * 4 })
+// No permessage-deflate (ws's default, said here): frames are small, and compressing would cost a
+// pass over every frame on both ends.
+@WebSocketGateway({ path: '/twilio/relay', maxPayload: MAX_FRAME_BYTES * 4, perMessageDeflate: false })
 export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(RelayGateway.name);
   private readonly connections = new WeakMap<WebSocket, Connection>();
@@ -46,6 +49,7 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   afterInit(server: WebSocketServer): void {
     requireTwilioSignature(server, this.config, () => this.metrics.countSignatureRejection('/twilio/relay'));
+    handleFramesDirectly(server, (ws, frame) => this.onFrame(ws, frame));
   }
 
   handleConnection(ws: WebSocket): void {
@@ -62,6 +66,7 @@ export class RelayGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     connection.relay?.close();
   }
 
+  /** Every frame of the socket (directly under TwilioWsAdapter; through Nest's binding under a stock WsAdapter). */
   @SubscribeMessage(TWILIO_FRAME)
   onFrame(@ConnectedSocket() ws: WebSocket, @MessageBody() frame: InboundFrame): void {
     const connection = this.connections.get(ws);

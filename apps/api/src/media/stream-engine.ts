@@ -16,6 +16,11 @@ export interface StreamEngineCall {
   begin(): void;
   /** One inbound frame of μ-law audio; `frame` may be a reused scratch buffer (copy what you keep). */
   onAudio(frame: Buffer, timestampMs: number | undefined): void;
+  /**
+   * Optional: the same frame still base64-encoded, as Twilio sent it (validated). An engine that
+   * forwards μ-law untouched (the realtime bridge) takes this and skips a decode and re-encode.
+   */
+  onAudioPayload?(base64: string, timestampMs: number | undefined): void;
   /** Twilio echoed a mark: the audio before it has played (or was cleared). */
   onMark(name: string): void;
   onDtmf(digit: string): void;

@@ -39,13 +39,14 @@ export class StreamSocket implements PacerSink {
     this.ws.send(`{"event":"media","streamSid":"${this.streamSid}","media":{"payload":"${base64}"}}`);
   }
 
+  // The stream SID was checked against /^MZ[0-9a-f]{32}$/ at `start`, so it is spliced in as is.
   sendMark(name: string): void {
-    if (this.open) this.ws.send(JSON.stringify({ event: 'mark', streamSid: this.streamSid, mark: { name } }));
+    if (this.open) this.ws.send(`{"event":"mark","streamSid":"${this.streamSid}","mark":{"name":${JSON.stringify(name)}}}`);
   }
 
   /** Empties Twilio's playback buffer at once (Twilio then echoes every pending mark). */
   sendClear(): void {
-    if (this.open) this.ws.send(JSON.stringify({ event: 'clear', streamSid: this.streamSid }));
+    if (this.open) this.ws.send(`{"event":"clear","streamSid":"${this.streamSid}"}`);
   }
 
   close(code: number, reason: string): void {

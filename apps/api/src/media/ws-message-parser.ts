@@ -9,24 +9,35 @@ export type InboundFrame =
   | { ok: true; name: string; body: Record<string, unknown> }
   | { ok: false; reason: 'oversized' | 'json' | 'shape' };
 
+const OVERSIZED: InboundFrame = { ok: false, reason: 'oversized' };
+const NOT_JSON: InboundFrame = { ok: false, reason: 'json' };
+const BAD_SHAPE: InboundFrame = { ok: false, reason: 'shape' };
+
 /**
- * WsAdapter message parser for Twilio's sockets. Twilio's frames are `{event: …}` (Media
- * Streams) or `{type: …}` (ConversationRelay), with no `data` field, so Nest's default parser
- * would route nothing. Every frame — malformed ones included — is delivered to one handler
- * per gateway, so each connection counts its own abuse and keeps its frames in order.
+ * Parses one frame of a Twilio socket. Twilio's frames are JSON text, `{event: …}` (Media
+ * Streams) or `{type: …}` (ConversationRelay); anything else comes back as the reason it is unusable.
  */
-export function twilioMessageParser(data: unknown): { event: string; data: InboundFrame } {
+export function parseTwilioFrame(data: unknown): InboundFrame {
   const size = typeof data === 'string' ? data.length : Buffer.isBuffer(data) ? data.length : Number.POSITIVE_INFINITY;
-  if (size > MAX_FRAME_BYTES) return { event: TWILIO_FRAME, data: { ok: false, reason: 'oversized' } };
+  if (size > MAX_FRAME_BYTES) return OVERSIZED;
   let message: unknown;
   try {
     message = JSON.parse(String(data));
   } catch {
-    return { event: TWILIO_FRAME, data: { ok: false, reason: 'json' } };
+    return NOT_JSON;
   }
-  if (!message || typeof message !== 'object' || Array.isArray(message)) return { event: TWILIO_FRAME, data: { ok: false, reason: 'shape' } };
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return BAD_SHAPE;
   const body = message as Record<string, unknown>;
   const name = typeof body.event === 'string' ? body.event : typeof body.type === 'string' ? body.type : undefined;
-  if (!name || name.length > 32) return { event: TWILIO_FRAME, data: { ok: false, reason: 'shape' } };
-  return { event: TWILIO_FRAME, data: { ok: true, name, body } };
+  if (!name || name.length > 32) return BAD_SHAPE;
+  return { ok: true, name, body };
+}
+
+/**
+ * WsAdapter message parser for Twilio's sockets. Twilio's frames have no `data` field, so Nest's
+ * default parser would route nothing. Every frame — malformed ones included — is delivered to one
+ * handler per gateway, so each connection counts its own abuse and keeps its frames in order.
+ */
+export function twilioMessageParser(data: unknown): { event: string; data: InboundFrame } {
+  return { event: TWILIO_FRAME, data: parseTwilioFrame(data) };
 }
