@@ -106,6 +106,11 @@ class DecoderPool {
     this.workers = Array.from({ length: options.poolSize }, () => ({}));
   }
 
+  /** Utterances decoding (aborted ones included: their decoder is still busy) or waiting. */
+  get load(): number {
+    return this.queue.length + this.workers.filter((w) => w.job).length;
+  }
+
   get idle(): boolean {
     return this.queue.length === 0 && this.workers.every((w) => !w.job);
   }
@@ -233,7 +238,11 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
   readonly name = 'pocketsphinx';
   private readonly files: GrammarFiles;
   private readonly pools = new Map<string, Promise<DecoderPool>>();
+  /** The same pools once created, for synchronous questions (`hasSpareCapacity`). */
+  private readonly created = new Set<DecoderPool>();
   private counter = 0;
+  /** Recognitions between `recognize` and its result, over every grammar. */
+  private inFlight = 0;
 
   constructor(private readonly options: ResidentPocketsphinxOptions) {
     if (!Number.isInteger(options.poolSize) || options.poolSize < 1) throw new RangeError('poolSize must be a positive integer');
@@ -243,6 +252,25 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
   async recognize(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal): Promise<Transcript> {
     signal.throwIfAborted();
     if (mulaw.length < 1600) return { text: '', confidence: 0 }; // under 0.2 s: nothing to hear
+    this.inFlight++;
+    try {
+      return await this.recognizeWith(mulaw, context, signal);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /**
+   * A decoder would take one more utterance at once. Counted over all grammars against one
+   * pool's size: the pools share the machine's cores, and a deployment usually has one agent.
+   */
+  hasSpareCapacity(): boolean {
+    let load = 0;
+    for (const pool of this.created) load += pool.load;
+    return Math.max(load, this.inFlight) < this.options.poolSize;
+  }
+
+  private async recognizeWith(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal): Promise<Transcript> {
     const pool = await this.pool(context.grammar);
     signal.throwIfAborted();
     // The 16 kHz en-us model hears 8 kHz audio band-limited-upsampled and dithered (see upsample2xSinc).
@@ -296,6 +324,7 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
   async dispose(): Promise<void> {
     const pools = await Promise.all([...this.pools.values()].map((p) => p.catch(() => undefined)));
     this.pools.clear();
+    this.created.clear();
     for (const pool of pools) pool?.dispose();
     await this.files.dispose();
   }
@@ -314,7 +343,9 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
 
   private async createPool(grammar: SpeechGrammar, key: string): Promise<DecoderPool> {
     const jsgf = await this.files.file(grammar);
-    return new DecoderPool(key, jsgf, await this.files.folder(), this.options);
+    const pool = new DecoderPool(key, jsgf, await this.files.folder(), this.options);
+    this.created.add(pool);
+    return pool;
   }
 
   /** Beyond `maxGrammars`, stop the least recently used idle pool (its grammar file stays compiled). */
@@ -327,6 +358,7 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
     pools.sort((a, b) => a.lastUsed - b.lastUsed);
     for (const pool of pools.slice(0, this.pools.size - max)) {
       this.pools.delete(pool.key);
+      this.created.delete(pool);
       pool.dispose();
     }
   }

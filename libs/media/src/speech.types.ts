@@ -32,6 +32,12 @@ export interface SpeechGrammar {
 export interface SpeechRecognizer {
   readonly name: string;
   recognize(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal): Promise<Transcript>;
+  /**
+   * Whether an extra (speculative) recognition would start at once rather than queue behind
+   * committed ones. Work that may be thrown away is only started when this says so; a
+   * recogniser without it is taken to be cheap (a cloud or fake one).
+   */
+  hasSpareCapacity?(): boolean;
 }
 
 /** How the agent should sound. */

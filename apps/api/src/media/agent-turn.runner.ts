@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AgentInput } from '#libs/agents';
+import type { AgentInput, HistoryEntry } from '#libs/agents';
 import { AppConfig } from '#libs/config';
 import { AgentTurnQueue, TurnEventsSubscriber, type AgentTurnJobResult, type TurnEvent } from '#libs/queues';
 import type { CallSession } from '#libs/sessions';
@@ -91,7 +91,11 @@ export class AgentTurnRunner {
     private readonly events: TurnEventsSubscriber,
   ) {}
 
-  async start(session: CallSession, input: AgentInput, listener: TurnListener): Promise<RunningTurn> {
+  /**
+   * `context` replaces the session's history and agent state in the job: a speculative turn is
+   * asked with the caller's words appended to a copy, the session itself changes only on commit.
+   */
+  async start(session: CallSession, input: AgentInput, listener: TurnListener, context?: { history: HistoryEntry[]; state: CallSession['agent'] }): Promise<RunningTurn> {
     const step = session.step++;
     const turn = new RunningTurn(step, this.queue, listener);
     const receivedAt = Date.now();
@@ -104,8 +108,8 @@ export class AgentTurnRunner {
         step,
         agentName: session.agentName,
         input,
-        history: [...session.history],
-        state: session.agent,
+        history: [...(context?.history ?? session.history)],
+        state: context?.state ?? session.agent,
         receivedAt,
       });
     } catch (err) {
