@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { GrammarFiles, grammarKey } from './grammar-files.js';
 import { mulawLevelDb, mulawToPcm16 } from './mulaw.js';
 import { BatchProcess, type BatchHypothesis } from './pocketsphinx-batch.js';
-import { SpeechProviderError, type RecognitionContext, type SpeechGrammar, type SpeechRecognizer, type Transcript } from './speech.types.js';
+import { SpeechProviderError, type RecognitionContext, type RecognitionOptions, type SpeechGrammar, type SpeechRecognizer, type Transcript } from './speech.types.js';
 import { upsample2xSinc } from './wav.js';
 
 /**
@@ -68,6 +68,8 @@ interface Job {
   onAbort?: () => void;
   signal: AbortSignal;
   worker?: Worker;
+  /** Work that may be thrown away: it waits behind every committed utterance. */
+  speculative: boolean;
 }
 
 interface Worker {
@@ -130,7 +132,12 @@ class DecoderPool {
     await Promise.all(this.workers.map((w) => this.ensureProcess(w)));
   }
 
-  decode(id: string, signal: AbortSignal): Promise<BatchHypothesis> {
+  /** Speculative utterances waiting (they yield to committed ones). */
+  get speculativeQueued(): number {
+    return this.queue.filter((j) => j.speculative).length;
+  }
+
+  decode(id: string, signal: AbortSignal, speculative = false): Promise<BatchHypothesis> {
     this.lastUsed = Date.now();
     if (this.disposed) return Promise.reject(new SpeechProviderError('recogniser is shut down'));
     const free = this.workers.some((w) => !w.job);
@@ -140,7 +147,7 @@ class DecoderPool {
     }
     return new Promise((resolve, reject) => {
       const job: Job = {
-        id, signal, settled: false,
+        id, signal, settled: false, speculative,
         resolve: (h) => this.settle(job, () => resolve(h)),
         reject: (err) => this.settle(job, () => reject(err)),
       };
@@ -150,7 +157,11 @@ class DecoderPool {
         job.reject(reason);
       };
       signal.addEventListener('abort', job.onAbort, { once: true });
-      this.queue.push(job);
+      // Committed utterances go ahead of every speculative one: a turn that may be thrown away
+      // never makes a caller whose turn has ended wait longer.
+      const firstSpeculative = speculative ? -1 : this.queue.findIndex((j) => j.speculative);
+      if (firstSpeculative < 0) this.queue.push(job);
+      else this.queue.splice(firstSpeculative, 0, job);
       this.dispatch();
     });
   }
@@ -249,28 +260,30 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
     this.files = new GrammarFiles(options.dictionary);
   }
 
-  async recognize(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal): Promise<Transcript> {
+  async recognize(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal, options: RecognitionOptions = {}): Promise<Transcript> {
     signal.throwIfAborted();
     if (mulaw.length < 1600) return { text: '', confidence: 0 }; // under 0.2 s: nothing to hear
     this.inFlight++;
     try {
-      return await this.recognizeWith(mulaw, context, signal);
+      return await this.recognizeWith(mulaw, context, signal, options.speculative ?? false);
     } finally {
       this.inFlight--;
     }
   }
 
   /**
-   * A decoder would take one more utterance at once. Counted over all grammars against one
-   * pool's size: the pools share the machine's cores, and a deployment usually has one agent.
+   * Speculative utterances wait behind committed ones, and one whose caller went on leaves the
+   * queue at once; so one may be queued while the queue has room to spare (half of `maxQueue`
+   * kept for committed turns). The CPU they can waste is a decode already running when its caller
+   * resumed, at most one per call, and mostly when decoders were idle anyway.
    */
   hasSpareCapacity(): boolean {
-    let load = 0;
-    for (const pool of this.created) load += pool.load;
-    return Math.max(load, this.inFlight) < this.options.poolSize;
+    let waiting = 0;
+    for (const pool of this.created) waiting += pool.load;
+    return waiting < this.options.poolSize + Math.floor(this.options.maxQueue / 2);
   }
 
-  private async recognizeWith(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal): Promise<Transcript> {
+  private async recognizeWith(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal, speculative: boolean): Promise<Transcript> {
     const pool = await this.pool(context.grammar);
     signal.throwIfAborted();
     // The 16 kHz en-us model hears 8 kHz audio band-limited-upsampled and dithered (see upsample2xSinc).
@@ -279,7 +292,7 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
     const file = join(await this.files.folder(), `${id}.raw`);
     await writeFile(file, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
     try {
-      const { text } = await pool.decode(id, signal);
+      const { text } = await pool.decode(id, signal, speculative);
       return { text, confidence: text ? MATCH_CONFIDENCE : 0 };
     } finally {
       await rm(file, { force: true }).catch(() => undefined);

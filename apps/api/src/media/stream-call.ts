@@ -425,14 +425,15 @@ export class StreamCall {
       this.speculations.started++;
       return this.prepare(spec, pending);
     }
-    // Recognition that may be thrown away only runs on a decoder nobody waits for: under load
-    // (twenty talking calls) committed turns keep the recogniser to themselves. Re-checked on
-    // every frame of the pause, so a decoder freed later in the pause is still used.
+    // Recognition that may be thrown away runs only when the recogniser says it will not delay
+    // committed turns (the resident pool queues it behind them; the process-per-utterance one
+    // never takes it). Re-checked on every frame of the pause.
     if (!(this.deps.stt.hasSpareCapacity?.() ?? true)) return;
     this.speculation = spec;
     this.speculations.started++;
     const audio = this.utterance.read();
-    spec.recognition = this.deps.stt.recognize(audio, { language: this.agent.language, grammar: agentGrammar(this.agent) }, spec.abort.signal).then(
+    const context = { language: this.agent.language, grammar: agentGrammar(this.agent) };
+    spec.recognition = this.deps.stt.recognize(audio, context, spec.abort.signal, { speculative: true }).then(
       (transcript) => {
         if (this.speculation === spec && spec.generation === this.generation && this.acceptable(transcript)) this.prepare(spec, transcript);
         return transcript;
