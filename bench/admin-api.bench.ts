@@ -119,6 +119,7 @@ async function main(): Promise<void> {
     [`search q=${RARE_WORD}&sort=relevance`, `/admin/calls?q=${RARE_WORD}&sort=relevance`],
     ['search q=refund&from=<caller>&sort=relevance', '/admin/calls?q=refund&from=%2B15550000042&sort=relevance'],
     ['search q=refund&sort=relevance (broad)', '/admin/calls?q=refund&sort=relevance'],
+    ['search q="double charge"&sort=relevance (phrase, 2.5% of turns)', `/admin/calls?q=${encodeURIComponent('"double charge"')}&sort=relevance`],
     ['stats, last 30 days (≈33,000 calls)', '/admin/stats'],
   ];
 

@@ -12,6 +12,7 @@
  * nobody else uses.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig, type AppConfig } from '#libs/config';
@@ -26,6 +27,16 @@ const RATE = Number(process.env.BENCH_RATE ?? 100);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 15);
 const WARMUP_S = 2;
 const config = loadConfig({ ...process.env, REDIS_URL: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL });
+
+/** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
+function workerCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
 
 const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const row = (name: string, values: number[]) => {
@@ -54,7 +65,7 @@ async function main(): Promise<void> {
     OPENAI_BASE_URL: fake.url('w1'),
     OPENAI_MODEL: 'fake-model',
     WORKER_CONCURRENCY: '16',
-  }, config.REDIS_URL);
+  }, config.REDIS_URL, process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean)); // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 
   // Baselines of the same run.
   const ping: number[] = [];
@@ -74,6 +85,7 @@ async function main(): Promise<void> {
   }
 
   const run = randomBytes(4).toString('hex');
+  let cpuAtStart = 0;
   const total: number[] = [];
   const provider: number[] = [];
   const added: number[] = [];
@@ -95,6 +107,7 @@ async function main(): Promise<void> {
         });
         const outcome = await turns.waitFor(jobId, 5000);
         const ms = performance.now() - t0;
+        if (i === RATE * WARMUP_S - 1) cpuAtStart = workerCpuMs(worker.pid);
         if (i < RATE * WARMUP_S) return;
         if (outcome.state !== 'done') {
           if (failed++ === 0) console.error('first failed turn:', JSON.stringify(outcome));
@@ -107,6 +120,7 @@ async function main(): Promise<void> {
     );
   }
   await Promise.all(inflight);
+  const cpuPerTurn = (workerCpuMs(worker.pid) - cpuAtStart) / (count - RATE * WARMUP_S);
   await stopWorker(worker, 8000);
   await turns.onModuleDestroy();
   await queue.obliterate({ force: true });
@@ -122,6 +136,7 @@ async function main(): Promise<void> {
   console.log(row('turn total (enqueue → result at the waiting side)', total));
   console.log(row('provider time inside the worker', provider));
   console.log(row('**queue + worker added** (total − provider)', added));
+  console.log(`\nworker CPU per turn (user + system, /proc): ${cpuPerTurn.toFixed(2)} ms`);
 }
 
 main().then(

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     REDIS_URL: config.REDIS_URL,
     LOG_LEVEL: 'warn',
     TRANSCRIPT_BATCH_SIZE: String(config.TRANSCRIPT_BATCH_SIZE),
-  }, config.REDIS_URL);
+  }, config.REDIS_URL, process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean)); // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 
   // The backlog, appended as fast as Redis takes it (pipelines of 500) while the worker drains.
   const entries = Math.ceil(TURNS / 2);

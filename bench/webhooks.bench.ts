@@ -10,11 +10,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '#libs/config';
 import { MetricsService } from '#libs/metrics';
+import { RedisKeys } from '#libs/redis';
 import { signTwilioRequest } from '#libs/telephony';
+import { Redis } from 'ioredis';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -31,8 +33,67 @@ const env = {
   LOG_LEVEL: 'warn',
 };
 
-type Target = { name: string; url: string };
-type Row = { target: string; route: string; load: string; rps: number; p50: number; p99: number; errors: number };
+/** `pids`: the processes serving this target, by role, whose CPU time a max load accounts for. */
+type Target = { name: string; url: string; pids?: () => Promise<Record<string, number[]>> };
+type Row = { target: string; route: string; load: string; rps: number; p50: number; p99: number; errors: number; cpu?: Record<string, number> };
+
+/** CPU time (user + system, ms) used so far by each of `pids` together (Linux clock ticks of 10 ms). */
+function cpuOf(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * 10;
+}
+
+/** `pid` and every process below it. */
+function descendants(pid: number): number[] {
+  const children = childrenByParent();
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
+  return out;
+}
+
+function childrenByParent(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone
+    }
+  }
+  return children;
+}
+
+/** Postgres (the postmaster and every backend) and Redis serving the bench's URLs. */
+async function storePids(): Promise<Record<string, number[]>> {
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const info = await redis.info('server').finally(() => redis.disconnect());
+  const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+  const pgPort = new URL(config.DATABASE_URL).port;
+  let postmaster: number | undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (/\(postgres\)/.test(readFileSync(`/proc/${entry}/stat`, 'utf8')) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(pgPort)) {
+        postmaster = Number(entry);
+        break;
+      }
+    } catch {
+      // gone
+    }
+  }
+  // Backends come and go (the pools keep theirs): the set is read before each load.
+  return { redis: [redisPid], postgres: postmaster ? descendants(postmaster) : [] };
+}
 
 function sid(): string {
   return `CA${randomBytes(16).toString('hex')}`;
@@ -76,6 +137,21 @@ async function openCalls(target: Target, n: number): Promise<string[]> {
   return sids;
 }
 
+/**
+ * Waits until the workers have written every transcript accepted so far (the stream is empty:
+ * entries are deleted once committed), so a load on gather is measured with its own writes and
+ * not with the backlog of the thousands of calls opened just before it.
+ */
+async function drained(timeoutMs = 180_000): Promise<void> {
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    const started = Date.now();
+    while ((await redis.xlen(RedisKeys.transcriptStream())) > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    redis.disconnect();
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -84,6 +160,7 @@ function percentile(sorted: number[], p: number): number {
 async function openLoop(target: Target, route: 'voice' | 'gather', rate: number): Promise<Row> {
   const total = rate * DURATION;
   const calls = route === 'gather' ? await openCalls(target, total) : [];
+  await drained();
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now() + 50;
@@ -126,7 +203,7 @@ async function burst(target: Target, calls: number, rounds: number): Promise<Row
   let errors = 0;
   for (let round = 0; round < rounds; round++) {
     const sids = await openCalls(target, calls);
-    await new Promise((r) => setTimeout(r, 200));
+    await drained();
     await Promise.all(
       sids.map(async (callSid) => {
         const req = signed('/twilio/gather?step=1', params(callSid, { SpeechResult: 'I need help with my bill', Confidence: '0.93' }));
@@ -148,7 +225,11 @@ async function load(target: Target, route: 'voice' | 'gather', rate?: number): P
   // Calls opened ahead of a gather load (each request is a distinct turn); BENCH_MAX_CALLS lowers it for short runs.
   const expected = Number(process.env.BENCH_MAX_CALLS ?? 20_000);
   const calls = route === 'gather' ? await openCalls(target, Math.min(expected + 500, 25_000)) : [];
+  await drained();
   let next = 0;
+  const pids = await target.pids?.();
+  const cpuBefore = pids && Object.fromEntries(Object.entries(pids).map(([role, list]) => [role, cpuOf(list)]));
+  const benchBefore = process.cpuUsage();
   const result = await autocannon({
     url: target.url,
     duration: DURATION,
@@ -163,7 +244,15 @@ async function load(target: Target, route: 'voice' | 'gather', rate?: number): P
       },
     ],
   });
+  const requests = Math.max(1, result.requests.total);
+  const cpu = pids && cpuBefore
+    ? {
+        ...Object.fromEntries(Object.entries(pids).map(([role, list]) => [role, (cpuOf(list) - cpuBefore[role]) / requests])),
+        'load generator': (() => { const u = process.cpuUsage(benchBefore); return (u.user + u.system) / 1000 / requests; })(),
+      }
+    : undefined;
   return {
+    cpu,
     target: target.name,
     route,
     load: 'max',
@@ -284,7 +373,8 @@ async function main(): Promise<void> {
   // comes from sharing two cores with the worker and Postgres.
   const withWorker = process.env.BENCH_WITHOUT_WORKER !== '1';
   const bare = await startProcess(['node_modules/tsx/dist/cli.mjs', 'bench/bare-express.ts'], { ...env, PORT: String(barePort) }, `http://127.0.0.1:${barePort}/health`);
-  const bareTarget: Target = { name: 'bare express', url: `http://127.0.0.1:${barePort}` };
+  // tsx runs the script in a child process of its own: count the whole tree.
+  const bareTarget: Target = { name: 'bare express', url: `http://127.0.0.1:${barePort}`, pids: async () => ({ api: descendants(bare.pid!) }) };
   const routes = (process.env.BENCH_ROUTES ?? 'voice,gather').split(',') as ('voice' | 'gather')[];
   const rows: Row[] = [];
   const bursts: (Row & { p95: number })[] = [];
@@ -299,7 +389,11 @@ async function main(): Promise<void> {
         : undefined;
       const api = await startProcess([...API_NODE_ARGS, `${variant.root}dist/apps/api/src/main.js`], { ...venv, PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health${withWorker ? '/ready' : ''}`);
       try {
-        const target: Target = { name: variant.name, url: `http://127.0.0.1:${apiPort}` };
+        const target: Target = {
+          name: variant.name,
+          url: `http://127.0.0.1:${apiPort}`,
+          pids: async () => ({ api: [api.pid!], ...(worker ? { worker: [worker.pid!] } : {}), ...(await storePids()) }),
+        };
         for (const route of routes) for (const rate of [200, undefined]) rows.push(await load(target, route, rate));
         if (routes.includes('gather')) bursts.push(await burst(target, 30, 20));
       } finally {
@@ -313,6 +407,14 @@ async function main(): Promise<void> {
   console.log('| route | load | target | req/s | p50 ms | p99 ms | errors |');
   console.log('|---|---|---|---|---|---|---|');
   for (const route of routes) for (const r of rows.filter((x) => x.route === route)) console.log(`| ${r.route} | ${r.load} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+  const roles = ['api', 'worker', 'redis', 'postgres', 'load generator'];
+  console.log('\nCPU per request at max throughput (ms of one core; /proc times, 10 ms ticks):\n');
+  console.log(`| route | target | ${roles.join(' | ')} | total |`);
+  console.log(`|---|---|${roles.map(() => '---:').join('|')}|---:|`);
+  for (const r of rows.filter((x) => x.cpu)) {
+    const total = Object.values(r.cpu!).reduce((a, b) => a + b, 0);
+    console.log(`| ${r.route} | ${r.target} | ${roles.map((role) => (r.cpu![role] === undefined ? '–' : r.cpu![role].toFixed(3))).join(' | ')} | ${total.toFixed(3)} |`);
+  }
   if (bursts.length) {
     console.log('\n| 30 calls taking a turn at once (20 rounds) | answer p50 ms | p95 ms | p99 ms | wrong or failed |');
     console.log('|---|---:|---:|---:|---:|');

@@ -216,6 +216,29 @@ describe('GET /admin/calls?q= full-text search', () => {
     expect(sids((await admin.get('/admin/calls?q=zebra&sort=relevance')).json).sort()).toEqual([recentHit, ...oldHits].sort());
   });
 
+  it('relevance: a common term is ranked among the recent turns only; a rare term and odd queries over every match', async () => {
+    // The seeded turns fall out of the recent window: the next turn ids start 50,000 higher.
+    await db.query(`SELECT setval(pg_get_serial_sequence('turns', 'id'), (SELECT max(id) FROM turns) + 50000)`);
+    await db.query(`
+      INSERT INTO calls (id, "callSid", "startedAt", "updatedAt")
+      SELECT gen_random_uuid(), 'CA' || md5('recent' || g), $1::timestamptz + g * interval '1 second', now() FROM generate_series(1, 600) g`, [at(60)]);
+    await db.query(`INSERT INTO turns ("callSid", seq, speaker, text, "startedAt") SELECT "callSid", 1, 'caller', 'is a refund possible', "startedAt" FROM calls WHERE "startedAt" > $1`, [at(59)]);
+    await db.query('ANALYZE turns'); // the planner's estimate decides whether the window is tried
+
+    const broad = await admin.get('/admin/calls?q=refund&sort=relevance&limit=50');
+    expect(broad.status).toBe(200);
+    expect(broad.json.items).toHaveLength(50);
+    // `many` matches best of all, but only among all matches: its turns are older than the window.
+    expect(sids(broad.json)).not.toContain(many);
+    expect(sids(broad.json)).not.toContain(once);
+    // A term only in the old turns: every match is ranked.
+    expect(sids((await admin.get('/admin/calls?q=card&sort=relevance')).json)).toEqual([many]);
+    for (const q of ['"refund possible"', 'refund -card', 'refund or card', "it's & a|b! <->", 'the']) {
+      const res = await admin.get(`/admin/calls?q=${encodeURIComponent(q)}&sort=relevance`);
+      expect(res.status).toBe(200);
+    }
+  });
+
   it('matches nothing for a query of stop words only', async () => {
     const res = await admin.get('/admin/calls?q=the');
     expect(res.status).toBe(200);

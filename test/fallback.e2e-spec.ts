@@ -1,30 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type pg from 'pg';
-import { callParams, database, FakeTwilio, newCallSid, resetState, sayText, startApi, startWorker, testConfig, waitFor, type Running } from './support/harness.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { describe, expect, it } from '@jest/globals';
+import { callParams, FakeTwilio, newCallSid, sayText, startApi, startWorker, testConfig, waitFor } from './support/harness.js';
+import { useStoreFaults } from './support/store-faults.js';
 
-const pgProxy = TcpProxy.forUrl(process.env.DATABASE_URL!);
-const redisProxy = TcpProxy.forUrl(process.env.REDIS_URL!);
-let db: pg.Pool;
-const running: Running[] = [];
-
-beforeAll(async () => {
-  await resetState();
-  db = database();
-});
-afterEach(async () => {
-  pgProxy.restore();
-  redisProxy.restore();
-  while (running.length) await running.pop()!.close();
-});
-afterAll(async () => {
-  await pgProxy.stop();
-  await redisProxy.stop();
-  await db.end();
-});
+const faults = useStoreFaults();
+const { pgProxy, redisProxy, running } = faults;
 
 const fallbackEvents = async (sid: string) =>
-  (await db.query('SELECT type, "dedupeKey", data FROM call_events WHERE "callSid" = $1 AND type = $2', [sid, 'fallback'])).rows;
+  (await faults.db.query('SELECT type, "dedupeKey", data FROM call_events WHERE "callSid" = $1 AND type = $2', [sid, 'fallback'])).rows;
 
 /** Twilio's request to the voice fallback URL: the call's parameters plus what failed. */
 const failure = { ErrorCode: '11200', ErrorUrl: 'https://voice.example.test/twilio/voice' };

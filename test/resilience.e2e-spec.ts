@@ -1,32 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type pg from 'pg';
-import {
-  FakeTwilio, callParams, database, newCallSid, resetState, sayText, startApi, startWorker, testConfig, twimlUrl, waitFor,
-  type Running,
-} from './support/harness.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { describe, expect, it } from '@jest/globals';
+import { FakeTwilio, callParams, newCallSid, sayText, startApi, startWorker, testConfig, twimlUrl, waitFor } from './support/harness.js';
+import { useStoreFaults } from './support/store-faults.js';
 
-const pgProxy = TcpProxy.forUrl(process.env.DATABASE_URL!);
-const redisProxy = TcpProxy.forUrl(process.env.REDIS_URL!);
-let db: pg.Pool;
-const running: Running[] = [];
-
-beforeAll(async () => {
-  await resetState();
-  db = database();
-});
-
-afterEach(async () => {
-  pgProxy.restore();
-  redisProxy.restore();
-  while (running.length) await running.pop()!.close();
-});
-
-afterAll(async () => {
-  await pgProxy.stop();
-  await redisProxy.stop();
-  await db.end();
-});
+const faults = useStoreFaults();
+const { pgProxy, redisProxy, running } = faults;
 
 async function ready(url: string) {
   const started = performance.now();
@@ -158,7 +135,7 @@ describe('a caller never hears an application error', () => {
     expect(status.ms).toBeLessThan(2000);
 
     // With Redis down, the call row still reaches Postgres directly.
-    await waitFor(async () => (await db.query('SELECT status FROM calls WHERE "callSid" = $1', [sid])).rows[0]?.status === 'completed');
+    await waitFor(async () => (await faults.db.query('SELECT status FROM calls WHERE "callSid" = $1', [sid])).rows[0]?.status === 'completed');
   });
 
   it('Postgres stopped mid-call: the call goes on and the transcript is complete once it returns', async () => {
@@ -171,7 +148,7 @@ describe('a caller never hears an application error', () => {
     const base = callParams(sid, proxied);
 
     await twilio.post('/twilio/voice', base);
-    await waitFor(async () => (await db.query('SELECT 1 FROM turns WHERE "callSid" = $1', [sid])).rowCount === 1);
+    await waitFor(async () => (await faults.db.query('SELECT 1 FROM turns WHERE "callSid" = $1', [sid])).rowCount === 1);
     pgProxy.cut();
 
     let res = await twilio.post('/twilio/gather?step=1', { ...base, SpeechResult: 'sales please', Confidence: '0.95' });
@@ -179,16 +156,16 @@ describe('a caller never hears an application error', () => {
     res = await twilio.post(FakeTwilio.pathOf(twimlUrl(res.body, 'Gather')!), { ...base, SpeechResult: 'goodbye', Confidence: '0.95' });
     expect(res.body).toContain('<Hangup/>');
     await twilio.post('/twilio/status', { ...base, CallStatus: 'completed', CallDuration: '30', SequenceNumber: '3' });
-    expect((await db.query('SELECT count(*)::int AS n FROM turns WHERE "callSid" = $1', [sid])).rows[0].n).toBe(1);
+    expect((await faults.db.query('SELECT count(*)::int AS n FROM turns WHERE "callSid" = $1', [sid])).rows[0].n).toBe(1);
 
     pgProxy.restore();
     const turns = await waitFor(async () => {
-      const { rows } = await db.query('SELECT seq, speaker, text FROM turns WHERE "callSid" = $1 ORDER BY seq', [sid]);
+      const { rows } = await faults.db.query('SELECT seq, speaker, text FROM turns WHERE "callSid" = $1 ORDER BY seq', [sid]);
       return rows.length === 7 && rows;
     }, 20_000);
     expect(turns.map((t) => t.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(turns.map((t) => t.speaker)).toEqual(['agent', 'caller', 'tool', 'agent', 'caller', 'tool', 'agent']);
-    const call = await waitFor(async () => (await db.query('SELECT status FROM calls WHERE "callSid" = $1', [sid])).rows[0]?.status === 'completed', 20_000);
+    const call = await waitFor(async () => (await faults.db.query('SELECT status FROM calls WHERE "callSid" = $1', [sid])).rows[0]?.status === 'completed', 20_000);
     expect(call).toBe(true);
   }, 40_000);
 });

@@ -21,18 +21,10 @@ export async function runRelayCall(options: RelayCallOptions): Promise<CallResul
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const call = new TwilioCallSide(options);
   const { callSid } = call;
-  await call.register();
-  if (options.status) {
-    print(`☎  ${callSid}: the call is ${options.status}`);
-    await call.end(options.status);
-    return { callSid, outcome: 'not-answered' };
-  }
-
-  const { body: twiml, ms } = await call.post('/twilio/voice?mode=relay');
-  const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(twiml)?.[1];
+  const connected = await call.connect('relay', options.status, print);
+  if (!connected) return { callSid, outcome: 'not-answered' };
+  const { twiml, token } = connected;
   const greeting = /welcomeGreeting="([^"]*)"/.exec(twiml)?.[1];
-  if (!token) throw new Error(`no ConversationRelay in the answer: ${twiml.slice(0, 200)}`);
-  print(`☎  ${callSid}: <Connect><ConversationRelay> answered (webhook round trip ${ms} ms)`);
   await call.answered();
   if (greeting) print(`🤖 agent (welcome greeting): ${greeting.replace(/&apos;/g, "'").replace(/&amp;/g, '&')}`);
 

@@ -62,16 +62,9 @@ export async function runStreamCall(options: StreamCallOptions): Promise<CallRes
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const call = new TwilioCallSide(options);
   const { callSid } = call;
-  await call.register();
-  if (options.status) {
-    print(`☎  ${callSid}: the call is ${options.status}`);
-    await call.end(options.status);
-    return { callSid, outcome: 'not-answered' };
-  }
-  const { body: twiml, ms } = await call.post('/twilio/voice?mode=stream');
-  const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(twiml)?.[1];
-  if (!token) throw new Error(`no <Connect><Stream> in the answer: ${twiml.slice(0, 200)}`);
-  print(`☎  ${callSid}: <Connect><Stream> answered (webhook round trip ${ms} ms), opening the media socket`);
+  const connected = await call.connect('stream', options.status, print);
+  if (!connected) return { callSid, outcome: 'not-answered' };
+  const { token } = connected;
   if (!call.hasStandIn) print('   (no Twilio REST stand-in (TWILIO_API_BASE_URL): an agent hang-up or transfer will not be seen)');
   await call.answered();
 

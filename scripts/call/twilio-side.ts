@@ -69,6 +69,26 @@ export class TwilioCallSide {
     return this.standIn;
   }
 
+  /**
+   * The start of a call in a socket mode: the stand-in learns about the call; a call that never
+   * connects (`status`) gets only its final callback (undefined is returned); otherwise the voice
+   * webhook answers `<Connect>` with the socket's token, and the call is answered.
+   */
+  async connect(mode: 'stream' | 'relay', status: 'busy' | 'no-answer' | 'failed' | undefined, print: (line: string) => void): Promise<{ twiml: string; token: string; ms: number } | undefined> {
+    await this.register();
+    if (status) {
+      print(`☎  ${this.callSid}: the call is ${status}`);
+      await this.end(status);
+      return undefined;
+    }
+    const { body: twiml, ms } = await this.post(`/twilio/voice?mode=${mode}`);
+    const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(twiml)?.[1];
+    const verb = mode === 'stream' ? '<Connect><Stream>' : '<Connect><ConversationRelay>';
+    if (!token) throw new Error(`no ${verb} in the answer: ${twiml.slice(0, 200)}`);
+    print(`☎  ${this.callSid}: ${verb} answered (webhook round trip ${ms} ms)${mode === 'stream' ? ', opening the media socket' : ''}`);
+    return { twiml, token, ms };
+  }
+
   /** The `in-progress` status callback Twilio sends once the call is answered. */
   async answered(): Promise<void> {
     await this.post('/twilio/status', { CallStatus: 'in-progress', SequenceNumber: String(this.sequence++), Timestamp: new Date().toUTCString() });

@@ -55,7 +55,10 @@ export class FakeOpenAi {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 1000;
+    // Keep-alive like the real API. A hint of 1 s made undici (threshold 2 s) close every
+    // connection after one response: a TCP connect and close per model request. stop() closes
+    // idle connections itself.
+    this.server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.base = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
     return this.url();

@@ -38,8 +38,8 @@ export interface WorkerProcess {
 }
 
 /** Starts `node dist/apps/worker/src/main.js` with a clean environment plus `env`; resolves once it heartbeats. */
-export async function spawnWorker(name: string, env: Record<string, string>, redisUrl: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
+export async function spawnWorker(name: string, env: Record<string, string>, redisUrl: string, nodeArgs: string[] = []): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, WORKER_MAIN], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', WORKER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

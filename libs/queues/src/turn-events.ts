@@ -18,19 +18,57 @@ export type TurnEvent =
   | { type: 'done'; result: AgentTurnJobResult; attempt?: number }
   | { type: 'failed'; message: string; code?: TurnFailureCode; attempt?: number };
 
-/** Worker side: publish a turn's tokens and end as they happen (Redis pub/sub, per call and turn). */
+/**
+ * Worker side: publish a turn's tokens and end as they happen (Redis pub/sub, per call and turn).
+ *
+ * Publishes made within one turn of the event loop go out as one pipeline (one socket write)
+ * instead of one write each: a model's stream delivers several tokens per network read, and
+ * a turn ends with two publishes ('done' and the reply). The profile of a worker at 200
+ * turns/s had ~9 % of its CPU in one socket write per token. Every message is still its own
+ * PUBLISH, in the order it was published; the wait is at most until the next `setImmediate`.
+ */
 @Injectable()
 export class TurnEventsPublisher {
+  private pending: { channel: string; message: string; resolve: (receivers: number) => void }[] = [];
+  private scheduled = false;
+
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   publish(callSid: string, step: number, event: TurnEvent): Promise<number> {
-    return this.redis.publish(RedisKeys.turnChannel(callSid, step), JSON.stringify(event)).catch(() => 0);
+    return this.send(RedisKeys.turnChannel(callSid, step), JSON.stringify(event));
   }
 
   /** Tells the api process waiting for the turn (its `replyTo` channel) that the turn ended. */
   reply(replyTo: string | undefined, reply: TurnReply): Promise<number> {
     if (!replyTo) return Promise.resolve(0);
-    return this.redis.publish(replyTo, JSON.stringify(reply)).catch(() => 0);
+    return this.send(replyTo, JSON.stringify(reply));
+  }
+
+  /** Resolves with the number of receivers, or 0 when Redis failed (events are best effort). */
+  private send(channel: string, message: string): Promise<number> {
+    return new Promise((resolve) => {
+      this.pending.push({ channel, message, resolve });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.scheduled = false;
+    if (batch.length === 1) {
+      const [only] = batch;
+      void this.redis.publish(only.channel, only.message).then(only.resolve, () => only.resolve(0));
+      return;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const { channel, message } of batch) pipeline.publish(channel, message);
+    pipeline.exec().then(
+      (results) => batch.forEach((item, i) => item.resolve(results?.[i]?.[0] ? 0 : Number(results?.[i]?.[1] ?? 0))),
+      () => batch.forEach((item) => item.resolve(0)),
+    );
   }
 }
 

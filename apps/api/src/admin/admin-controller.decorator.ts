@@ -1,8 +1,9 @@
-import { applyDecorators, Controller, UseFilters, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { applyDecorators, Controller, UseFilters, UseGuards, UseInterceptors, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { AdminExceptionFilter } from './admin-exception.filter.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { RateLimitGuard } from './auth/rate-limit.guard.js';
+import { TranscriptReadAuditInterceptor } from './audit/transcript-read-audit.interceptor.js';
 
 /**
  * Rejects unknown fields and converts query strings to the DTO's types; errors name the field,
@@ -19,7 +20,8 @@ export const adminValidationPipe = new ValidationPipe({
 
 /**
  * Every admin controller is declared with this, so none can miss authentication, scopes, the
- * rate limit, validation or the error filter. (A test also enumerates the routes.)
+ * rate limit, validation, the transcript-read audit or the error filter. (A test also enumerates
+ * the routes.) Scoped here rather than app-wide, so Twilio's webhooks pay for none of it.
  */
 export function AdminController(path: string, tag: string): ClassDecorator {
   return applyDecorators(
@@ -31,6 +33,7 @@ export function AdminController(path: string, tag: string): ClassDecorator {
     ApiTooManyRequestsResponse({ description: 'Rate limit of the key exceeded; see Retry-After.' }),
     UseGuards(ApiKeyGuard, RateLimitGuard),
     UsePipes(adminValidationPipe),
+    UseInterceptors(TranscriptReadAuditInterceptor),
     UseFilters(AdminExceptionFilter),
   );
 }

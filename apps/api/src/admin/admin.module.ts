@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TwilioRestService } from '#libs/telephony';
 import { AdminExceptionFilter } from './admin-exception.filter.js';
 import { AuditController } from './audit/audit.controller.js';
@@ -30,7 +29,7 @@ import { StatsService } from './stats/stats.service.js';
     ApiKeyAuthService, ApiKeyGuard, RateLimitGuard, AdminExceptionFilter,
     CallQueryService, CallErasureService, OutboundCallService, StatsService, ApiKeysService, TwilioRestService,
     LiveFeed,
-    { provide: APP_INTERCEPTOR, useClass: TranscriptReadAuditInterceptor },
+    TranscriptReadAuditInterceptor,
   ],
 })
 export class AdminModule {}

@@ -52,14 +52,26 @@ export class TranscriptStreamConsumer implements OnApplicationBootstrap, BeforeA
 
   private async run(reader: TranscriptStreamReader): Promise<void> {
     let grouped = false;
+    /** The next batch, read while the previous one was being written (see readAhead). */
+    let ahead: Promise<TranscriptEntry[]> | undefined;
     while (!this.stopping) {
       try {
         if (!grouped) {
           await reader.ensureGroup();
           grouped = true;
         }
-        const entries = await this.next(reader);
-        if (entries.length) await this.write(reader, entries);
+        const entries = ahead ? await ahead : await this.next(reader);
+        ahead = undefined;
+        if (!entries.length) continue;
+        ahead = this.readAhead(reader, entries);
+        try {
+          await this.write(reader, entries);
+        } catch (err) {
+          // What was read ahead is pending under this worker like the failed batch: retried with it.
+          if (ahead) this.retry = this.retry.concat(await ahead);
+          ahead = undefined;
+          throw err;
+        }
       } catch (err) {
         if (this.stopping) break;
         if (/NOGROUP/.test((err as Error).message)) grouped = false; // the stream was deleted (FLUSHDB): recreate
@@ -68,6 +80,23 @@ export class TranscriptStreamConsumer implements OnApplicationBootstrap, BeforeA
         await sleep(this.backoffMs);
       }
     }
+    // Stopping with a batch read ahead: write it too rather than leave it to another worker's claim.
+    const last = ahead ? await ahead : [];
+    if (last.length) await this.write(reader, last).catch((err: Error) => this.logger.warn({ err: err.message, entries: last.length }, 'transcript batch left for another worker'));
+  }
+
+  /**
+   * While a full batch is being written (a backlog), the next one is read from Redis at the same
+   * time, so the worker does not wait on Redis between two Postgres transactions. Entries are
+   * still acknowledged only after their own commit, and written one batch after the other, in
+   * stream order. Not while retrying, and not when it is time to look for a dead worker's
+   * entries (next() does that).
+   */
+  private readAhead(reader: TranscriptStreamReader, current: TranscriptEntry[]): Promise<TranscriptEntry[]> | undefined {
+    const batch = this.config.TRANSCRIPT_BATCH_SIZE;
+    if (current.length < batch || this.retry.length || this.stopping || Date.now() >= this.nextClaim) return undefined;
+    // A failed read delivered nothing we know of; anything Redis did hand over stays pending and is claimed later.
+    return reader.read(batch, 0).catch(() => []);
   }
 
   private async next(reader: TranscriptStreamReader): Promise<TranscriptEntry[]> {

@@ -63,7 +63,7 @@ export class ListCallsQuery {
   @Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL characters' })
   q?: string;
 
-  @ApiPropertyOptional({ enum: ['recent', 'relevance'], default: 'recent', description: 'recent: newest first. relevance (needs q): best match first (a broad term: among the matches in the most recent 20,000 turns).' })
+  @ApiPropertyOptional({ enum: ['recent', 'relevance'], default: 'recent', description: 'recent: newest first. relevance (needs q): best match first. A term common enough is ranked among the matches in the most recent turns only (20,000, widened once when they hold fewer than 500 matching calls); a rare term or a search with filters ranks every match.' })
   @IsOptional()
   @IsIn(['recent', 'relevance'])
   sort?: 'recent' | 'relevance';
