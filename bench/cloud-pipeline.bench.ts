@@ -11,6 +11,8 @@
  *    Deepgram's `speech_final` send time; for the offline engine, end of speech + 600 ms).
  * Both fakes answer at once (the TTS fake returns a ready-made tone), so the share is ours:
  * socket hops, the agent turn through BullMQ on the worker, and the TTS socket.
+ * Engines, interleaved: cloud with speculative turns off (the baseline), on (default), on with
+ * AGENT_LOCAL_IN_API, and the offline pipeline (BENCH_OFFLINE=0 leaves it out).
  * Env: BENCH_CALLS (default 4), BENCH_TURNS (utterances per call, default 5).
  * Not a timed test: numbers for docs/BENCHMARKS.md.
  */
@@ -156,26 +158,35 @@ async function main(): Promise<void> {
     return `http://127.0.0.1:${port}`;
   };
   try {
-    const cloudUrl = await startApi({
+    const cloudEnv = {
       MEDIA_STT_PROVIDER: 'deepgram', DEEPGRAM_URL: deepgramUrl, DEEPGRAM_API_KEY: deepgram.apiKey,
       MEDIA_TTS_PROVIDER: 'elevenlabs', ELEVENLABS_URL: elevenlabsUrl, ELEVENLABS_API_KEY: elevenlabs.apiKey,
-    });
+    };
+    const cloudUrl = await startApi({ ...cloudEnv, MEDIA_SPECULATIVE_MS: '250' });
+    const noSpecUrl = await startApi({ ...cloudEnv, MEDIA_SPECULATIVE_MS: '0' });
+    const inApiUrl = await startApi({ ...cloudEnv, MEDIA_SPECULATIVE_MS: '250', AGENT_LOCAL_IN_API: 'true' });
     const offlineUrl = await startApi({ MEDIA_STT_PROVIDER: 'pocketsphinx', MEDIA_TTS_PROVIDER: 'espeak', MEDIA_END_OF_TURN_MS: String(END_OF_TURN_MS) });
     await runEngine('warm-up', cloudUrl, deepgram, audio); // first turns pay for JIT and connection set-up
     floor.length = 0;
     // Interleave the engines so the shared machine's load hits both alike.
     const cloud: Sample[] = [];
+    const noSpec: Sample[] = [];
+    const inApi: Sample[] = [];
     const offline: Sample[] = [];
     for (let round = 0; round < 2; round++) {
+      noSpec.push(...(await runEngine('cloud-nospec', noSpecUrl, deepgram, audio, elevenlabs)));
       cloud.push(...(await runEngine('cloud', cloudUrl, deepgram, audio, elevenlabs)));
-      offline.push(...(await runEngine('offline', offlineUrl, undefined, audio)));
+      inApi.push(...(await runEngine('cloud-in-api', inApiUrl, deepgram, audio, elevenlabs)));
+      if (process.env.BENCH_OFFLINE !== '0') offline.push(...(await runEngine('offline', offlineUrl, undefined, audio)));
     }
     process.stdout.write(`\nMachine: ${machine()} (shared with other busy jobs). Date: ${new Date().toISOString()}. ${CALLS * 2} calls × ${TURNS} utterances per engine.\n\n`);
     process.stdout.write('| engine | turns | end of speech → first agent frame p50 / p95 ms | server share p50 / p95 ms | server share max ms |\n|---|---:|---:|---:|---:|\n');
-    process.stdout.write(`${row('cloud: Deepgram + ElevenLabs fakes (zero latency), endpointing 300 ms', cloud)}\n`);
+    process.stdout.write(`${row('baseline, same run: cloud, speculation off (MEDIA_SPECULATIVE_MS=0)', noSpec)}\n`);
+    process.stdout.write(`${row('cloud: Deepgram + ElevenLabs fakes (zero latency), endpointing 300 ms, speculative turns (MEDIA_SPECULATIVE_MS=250, default)', cloud)}\n`);
+    process.stdout.write(`${row('cloud, speculative, + AGENT_LOCAL_IN_API (built-in agent in the api: no worker round trip)', inApi)}\n`);
     const fl = (p: number) => percentile(floor, p).toFixed(1);
     process.stdout.write(`| floor, same run: one GET /health round trip into the api process (n=${floor.length}) | – | – | ${fl(0.5)} / ${fl(0.95)} | ${Math.max(...floor).toFixed(1)} |\n`);
-    process.stdout.write(`${row('baseline, same run: offline VAD (600 ms end of turn) + pocketsphinx + espeak-ng', offline)}\n`);
+    if (offline.length) process.stdout.write(`${row('same run: offline VAD (600 ms end of turn) + pocketsphinx + espeak-ng (speculative)', offline)}\n`);
   } finally {
     for (const api of apis) await stopProcess(api);
     await stopWorker(worker);

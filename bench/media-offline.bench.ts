@@ -6,14 +6,17 @@
  * utterance left the caller) → first agent audio frame received. Not a timed test.
  *
  * Each configuration runs 1 call, then BENCH_CALLS (default 20) calls that all speak at once,
- * BENCH_TURNS (default 3) turns each. Baseline in the same run: main's pipeline
- * (POCKETSPHINX_MODE=process: a pocketsphinx_continuous per utterance with unbounded beams, no
- * synthesis cache). Requests that end the call (a person, goodbye) are left out: the bench has
+ * BENCH_TURNS (default 3) turns each. Baseline in the same run (default BENCH_CONFIGS=nospec,resident):
+ * the same pipeline with speculative turns off (MEDIA_SPECULATIVE_MS=0). `baseline` is main's
+ * pipeline (POCKETSPHINX_MODE=process: a pocketsphinx_continuous per utterance with unbounded
+ * beams, no synthesis cache). Requests that end the call (a person, goodbye) are left out: the bench has
  * no fake of Twilio's REST API.
  *
- * Env: DATABASE_URL, REDIS_URL (migrated database; Redis db is flushed), BENCH_CONFIGS
- * (comma list of baseline,resident,resident-eot400).
+ * Env: DATABASE_URL, REDIS_URL (migrated database; Redis db is flushed; default: this checkout's
+ * services from scripts/services.sh, the test database `npm test` migrated, Redis db 4), BENCH_CONFIGS
+ * (comma list of nospec,resident,baseline,resident-eot400).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { mulawLevelDb } from '#libs/media';
@@ -24,13 +27,23 @@ import { loadPhraseSet, sayAs } from '../test/support/phrase-set.js';
 import { ACCOUNT_SID, ApiUnderTest, AUTH_TOKEN, percentile, PUBLIC_BASE_URL } from './media-support.js';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:63799/4';
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:54329/switchboard';
+/** DATABASE_URL/REDIS_URL when given, else this checkout's services (scripts/services.sh: the test database `npm test` migrated, Redis db 4). */
+function serviceUrls(): { REDIS_URL: string; DATABASE_URL: string } {
+  if (process.env.DATABASE_URL && process.env.REDIS_URL) return { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL };
+  const urls = Object.fromEntries(execFileSync('bash', ['scripts/services.sh', 'up'], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+  const db = new URL(urls.DATABASE_URL);
+  if (!db.pathname.endsWith('_test')) db.pathname += '_test';
+  const redis = new URL(urls.REDIS_URL);
+  redis.pathname = '/4';
+  return { REDIS_URL: redis.toString(), DATABASE_URL: db.toString() };
+}
+const { REDIS_URL, DATABASE_URL } = serviceUrls();
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const TURNS = Number(process.env.BENCH_TURNS ?? 3);
 const CONFIGS: Record<string, { label: string; env: Record<string, string> }> = {
   baseline: { label: 'baseline: main (process per utterance, unbounded beams, no TTS cache)', env: { POCKETSPHINX_MODE: 'process', MEDIA_TTS_CACHE_MB: '0' } },
-  resident: { label: 'resident pool (2 decoders) + sentence cache, warmed', env: { POCKETSPHINX_MODE: 'resident' } },
+  nospec: { label: 'resident pool (2 decoders) + sentence cache, warmed, speculation off (MEDIA_SPECULATIVE_MS=0)', env: { POCKETSPHINX_MODE: 'resident', MEDIA_SPECULATIVE_MS: '0' } },
+  resident: { label: 'resident pool + cache + speculative turns (MEDIA_SPECULATIVE_MS=250, the default)', env: { POCKETSPHINX_MODE: 'resident', MEDIA_SPECULATIVE_MS: '250' } },
   'resident-eot400': { label: 'resident, MEDIA_END_OF_TURN_MS=400', env: { POCKETSPHINX_MODE: 'resident', MEDIA_END_OF_TURN_MS: '400' } },
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,7 +134,7 @@ async function main(): Promise<void> {
   const keep = set.phrases.filter((p) => !['human', 'goodbye'].includes(p.intent));
   const audio = await Promise.all(keep.map((p) => sayAs(p.text, set.voices[0]).then(trimmed)));
   const utterances = Array.from({ length: Math.max(CALLS, 1) }, (_, i) => Array.from({ length: TURNS }, (_, t) => audio[(i * 7 + t * 3) % audio.length]));
-  const configs = (process.env.BENCH_CONFIGS ?? 'baseline,resident,resident-eot400').split(',');
+  const configs = (process.env.BENCH_CONFIGS ?? 'nospec,resident').split(',');
   const rows: string[] = [];
   const redis = new Redis(REDIS_URL);
   for (const name of configs) {

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { TwilioMediaClient } from '../scripts/call/media-client.js';
 import { FakeTwilioApi } from './support/fake-twilio-api.js';
 import { FakeTwilio, newCallSid, startSystem, testConfig, waitFor, type Running, type System } from './support/harness.js';
+import { mulawLevelDb } from '#libs/media';
 import { answerCall, hear, say, sleep, stt } from './support/media.js';
 
 let fakeApi: FakeTwilioApi;
@@ -118,6 +119,52 @@ describe('mode=stream', () => {
       return t.some((x) => x.action === 'transfer') && t;
     });
     expect(turns.find((t) => t.speaker === 'caller')).toMatchObject({ text: '[pressed 0]', action: 'dtmf' });
+  }, 60_000);
+});
+
+describe('mode=stream, speculative turns (MEDIA_SPECULATIVE_MS, default 250 ms)', () => {
+  /** The recording without the silence espeak-ng pads it with at the start or the end. */
+  const trim = (mulaw: Buffer, end: 'start' | 'end') => {
+    const loud = (i: number) => mulawLevelDb(mulaw.subarray(i, i + 160)) >= -45;
+    if (end === 'end') {
+      let e = mulaw.length - 160;
+      while (e > 0 && !loud(e)) e -= 160;
+      return mulaw.subarray(0, e + 160);
+    }
+    let s = 0;
+    while (s < mulaw.length - 160 && !loud(s)) s += 160;
+    return mulaw.subarray(s);
+  };
+
+  it('a pause mid-request prepares a turn that the caller going on throws away: one request stored, one answer, nothing early', async () => {
+    const sid = newCallSid();
+    const { token } = await answerCall(twilio, config, sid, 'stream');
+    const caller = client();
+    await caller.connect();
+    // "I need help with … my bill": a 400 ms pause, past the speculation point (250 ms), short of the end of turn (600 ms).
+    const [first, second] = await Promise.all([say('I need help with'), say('my bill')]);
+    caller.start(sid, config.TWILIO_ACCOUNT_SID, token);
+    caller.startAudio();
+    await waitFor(async () => caller.echoed.filter((e) => e.name.startsWith('a1.')).length === 3, 20_000, 20); // the whole greeting
+    const from = caller.received.length;
+    await caller.say(Buffer.concat([trim(first, 'end'), Buffer.alloc(400 * 8, 0xff), trim(second, 'start')]));
+    const speechEnd = performance.now();
+    // Nothing of a prepared answer reached the caller before the request was over.
+    const answer = await waitFor(async () => caller.received.slice(from).find((x) => x.kind === 'media'), 15_000, 20);
+    expect(answer.at).toBeGreaterThan(speechEnd);
+    caller.stop(sid, config.TWILIO_ACCOUNT_SID);
+    const turns = await waitFor(async () => {
+      const t = await turnsOf(sid);
+      return t.some((x) => x.speaker === 'agent' && x.action !== 'greeting') && t;
+    }, 15_000);
+    const callerTurns = turns.filter((t) => t.speaker === 'caller');
+    expect(callerTurns).toHaveLength(1); // the request once, whole, not its first half
+    expect(callerTurns[0].text).toMatch(/bill/);
+    const answers = turns.filter((t) => t.speaker === 'agent' && t.action !== 'greeting');
+    expect(answers).toHaveLength(1);
+    // The end of turn committed the answer prepared during the final silence (the decoders were idle).
+    const stored = await db.query(`SELECT data FROM turns WHERE "callSid" = $1 AND speaker = 'agent' AND action <> 'greeting'`, [sid]);
+    expect(stored.rows[0].data).toMatchObject({ intent: 'billing', speculative: true });
   }, 60_000);
 });
 

@@ -66,6 +66,12 @@ export const configSchema = z.object({
   MEDIA_MIN_SPEECH_MS: int(20, 2000).default(200),
   /** Silence that ends the caller's turn. */
   MEDIA_END_OF_TURN_MS: int(100, 5000).default(600),
+  /**
+   * Silence after which the caller's turn is prepared speculatively (recognised, answered, first
+   * sentence synthesised, all held back) so the answer is ready when MEDIA_END_OF_TURN_MS commits
+   * it; discarded if the caller resumes. 0 = off; at or above MEDIA_END_OF_TURN_MS it never fires.
+   */
+  MEDIA_SPECULATIVE_MS: int(0, 5000).default(250),
   /** How far ahead of playback the agent's audio is sent (ms); bounded so `clear` stays prompt. */
   MEDIA_PACING_LEAD_MS: int(20, 1000).default(200),
   /** Bound of one call's outbound audio queue and of one caller utterance (ms); oldest audio is dropped beyond. */

@@ -41,6 +41,11 @@ export class EnergyVad {
     this.maxGap = options.maxGapMs ?? 100;
   }
 
+  /** While in speech: the silence since the last voiced frame (ms); 0 otherwise. Speculative turn handling watches it. */
+  get trailingSilenceMs(): number {
+    return this.state === 'speech' ? this.silenceMs : 0;
+  }
+
   /** Feeds one frame's level at stream time `atMs`; returns an event when the state changes. */
   push(levelDb: number, atMs: number, frameMs = 20): VadEvent | undefined {
     const voiced = levelDb >= this.options.thresholdDb && levelDb >= this.noiseFloorDb + this.margin;

@@ -7,7 +7,7 @@ export { SentenceChunker } from './sentence-chunker.js';
 export { FramePacer, PacingClock, FRAME_BYTES, FRAME_MS, type PacerSink, type PacerOptions } from './frame-pacer.js';
 export {
   SpeechProviderError, type SpeechRecognizer, type SpeechSynthesizer, type SynthesisVoice, type Transcript,
-  type RecognitionContext, type SpeechGrammar,
+  type RecognitionContext, type RecognitionOptions, type SpeechGrammar,
 } from './speech.types.js';
 export { runProcess, liveChildProcesses, type RunOptions } from './child-process.js';
 export { buildJsgf, grammarWords } from './jsgf-grammar.js';

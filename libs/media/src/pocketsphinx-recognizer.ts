@@ -52,6 +52,11 @@ export class PocketsphinxRecognizer implements SpeechRecognizer {
     return { text, confidence: text ? MATCH_CONFIDENCE : 0 };
   }
 
+  /** Never: every recognition here reloads the model, so work that may be thrown away is not worth it. */
+  hasSpareCapacity(): boolean {
+    return false;
+  }
+
   /** Removes the compiled grammar files. */
   async dispose(): Promise<void> {
     await this.files.dispose();

@@ -51,6 +51,27 @@ afterEach(async () => {
 });
 
 describe('ResidentPocketsphinxRecognizer (real pocketsphinx_batch)', () => {
+  it('lets committed utterances overtake speculative ones waiting in the queue', async () => {
+    // A stand-in decoder speaking the batch protocol slowly (0.4 s an utterance), so the queue can be watched.
+    const slow = fakeDecoder([
+      'while [ $# -gt 0 ]; do case "$1" in -ctl) ctl="$2";; -hyp) hyp="$2";; esac; shift; done',
+      'exec 3<"$ctl"; exec 4>"$hyp"',
+      'while read -r id <&3; do sleep 0.4; echo "billing ($id -100)" >&4; done',
+    ].join('\n'));
+    const stt = recognizer({ binary: slow });
+    const audio = Buffer.alloc(8000, 0x10);
+    const order: string[] = [];
+    const run = (name: string, speculative: boolean) => stt.recognize(audio, context, live(), { speculative }).then(() => void order.push(name));
+    const first = run('committed 1', false); // takes the only decoder
+    await until(async () => (await stt.stats()).busy === 1);
+    const spec = run('speculative', true);
+    await until(async () => (await stt.stats()).queued === 1);
+    expect(stt.hasSpareCapacity()).toBe(true); // maxQueue 8: room for speculation left
+    const late = run('committed 2', false); // arrives later, decoded earlier
+    await Promise.all([first, spec, late]);
+    expect(order).toEqual(['committed 1', 'committed 2', 'speculative']);
+  }, 60_000);
+
   it('loads the model once and decodes utterance after utterance in the same process', async () => {
     const stt = recognizer();
     const [billing, support] = await Promise.all([say('I need help with billing'), say('I need help with support')]);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { GrammarFiles, grammarKey } from './grammar-files.js';
 import { mulawLevelDb, mulawToPcm16 } from './mulaw.js';
 import { BatchProcess, type BatchHypothesis } from './pocketsphinx-batch.js';
-import { SpeechProviderError, type RecognitionContext, type SpeechGrammar, type SpeechRecognizer, type Transcript } from './speech.types.js';
+import { SpeechProviderError, type RecognitionContext, type RecognitionOptions, type SpeechGrammar, type SpeechRecognizer, type Transcript } from './speech.types.js';
 import { upsample2xSinc } from './wav.js';
 
 /**
@@ -68,6 +68,8 @@ interface Job {
   onAbort?: () => void;
   signal: AbortSignal;
   worker?: Worker;
+  /** Work that may be thrown away: it waits behind every committed utterance. */
+  speculative: boolean;
 }
 
 interface Worker {
@@ -106,6 +108,11 @@ class DecoderPool {
     this.workers = Array.from({ length: options.poolSize }, () => ({}));
   }
 
+  /** Utterances decoding (aborted ones included: their decoder is still busy) or waiting. */
+  get load(): number {
+    return this.queue.length + this.workers.filter((w) => w.job).length;
+  }
+
   get idle(): boolean {
     return this.queue.length === 0 && this.workers.every((w) => !w.job);
   }
@@ -125,7 +132,12 @@ class DecoderPool {
     await Promise.all(this.workers.map((w) => this.ensureProcess(w)));
   }
 
-  decode(id: string, signal: AbortSignal): Promise<BatchHypothesis> {
+  /** Speculative utterances waiting (they yield to committed ones). */
+  get speculativeQueued(): number {
+    return this.queue.filter((j) => j.speculative).length;
+  }
+
+  decode(id: string, signal: AbortSignal, speculative = false): Promise<BatchHypothesis> {
     this.lastUsed = Date.now();
     if (this.disposed) return Promise.reject(new SpeechProviderError('recogniser is shut down'));
     const free = this.workers.some((w) => !w.job);
@@ -135,7 +147,7 @@ class DecoderPool {
     }
     return new Promise((resolve, reject) => {
       const job: Job = {
-        id, signal, settled: false,
+        id, signal, settled: false, speculative,
         resolve: (h) => this.settle(job, () => resolve(h)),
         reject: (err) => this.settle(job, () => reject(err)),
       };
@@ -145,7 +157,11 @@ class DecoderPool {
         job.reject(reason);
       };
       signal.addEventListener('abort', job.onAbort, { once: true });
-      this.queue.push(job);
+      // Committed utterances go ahead of every speculative one: a turn that may be thrown away
+      // never makes a caller whose turn has ended wait longer.
+      const firstSpeculative = speculative ? -1 : this.queue.findIndex((j) => j.speculative);
+      if (firstSpeculative < 0) this.queue.push(job);
+      else this.queue.splice(firstSpeculative, 0, job);
       this.dispatch();
     });
   }
@@ -233,16 +249,41 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
   readonly name = 'pocketsphinx';
   private readonly files: GrammarFiles;
   private readonly pools = new Map<string, Promise<DecoderPool>>();
+  /** The same pools once created, for synchronous questions (`hasSpareCapacity`). */
+  private readonly created = new Set<DecoderPool>();
   private counter = 0;
+  /** Recognitions between `recognize` and its result, over every grammar. */
+  private inFlight = 0;
 
   constructor(private readonly options: ResidentPocketsphinxOptions) {
     if (!Number.isInteger(options.poolSize) || options.poolSize < 1) throw new RangeError('poolSize must be a positive integer');
     this.files = new GrammarFiles(options.dictionary);
   }
 
-  async recognize(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal): Promise<Transcript> {
+  async recognize(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal, options: RecognitionOptions = {}): Promise<Transcript> {
     signal.throwIfAborted();
     if (mulaw.length < 1600) return { text: '', confidence: 0 }; // under 0.2 s: nothing to hear
+    this.inFlight++;
+    try {
+      return await this.recognizeWith(mulaw, context, signal, options.speculative ?? false);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /**
+   * Speculative utterances wait behind committed ones, and one whose caller went on leaves the
+   * queue at once; so one may be queued while the queue has room to spare (half of `maxQueue`
+   * kept for committed turns). The CPU they can waste is a decode already running when its caller
+   * resumed, at most one per call, and mostly when decoders were idle anyway.
+   */
+  hasSpareCapacity(): boolean {
+    let waiting = 0;
+    for (const pool of this.created) waiting += pool.load;
+    return waiting < this.options.poolSize + Math.floor(this.options.maxQueue / 2);
+  }
+
+  private async recognizeWith(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal, speculative: boolean): Promise<Transcript> {
     const pool = await this.pool(context.grammar);
     signal.throwIfAborted();
     // The 16 kHz en-us model hears 8 kHz audio band-limited-upsampled and dithered (see upsample2xSinc).
@@ -251,7 +292,7 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
     const file = join(await this.files.folder(), `${id}.raw`);
     await writeFile(file, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
     try {
-      const { text } = await pool.decode(id, signal);
+      const { text } = await pool.decode(id, signal, speculative);
       return { text, confidence: text ? MATCH_CONFIDENCE : 0 };
     } finally {
       await rm(file, { force: true }).catch(() => undefined);
@@ -296,6 +337,7 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
   async dispose(): Promise<void> {
     const pools = await Promise.all([...this.pools.values()].map((p) => p.catch(() => undefined)));
     this.pools.clear();
+    this.created.clear();
     for (const pool of pools) pool?.dispose();
     await this.files.dispose();
   }
@@ -314,7 +356,9 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
 
   private async createPool(grammar: SpeechGrammar, key: string): Promise<DecoderPool> {
     const jsgf = await this.files.file(grammar);
-    return new DecoderPool(key, jsgf, await this.files.folder(), this.options);
+    const pool = new DecoderPool(key, jsgf, await this.files.folder(), this.options);
+    this.created.add(pool);
+    return pool;
   }
 
   /** Beyond `maxGrammars`, stop the least recently used idle pool (its grammar file stays compiled). */
@@ -327,6 +371,7 @@ export class ResidentPocketsphinxRecognizer implements SpeechRecognizer {
     pools.sort((a, b) => a.lastUsed - b.lastUsed);
     for (const pool of pools.slice(0, this.pools.size - max)) {
       this.pools.delete(pool.key);
+      this.created.delete(pool);
       pool.dispose();
     }
   }

@@ -31,7 +31,18 @@ export interface SpeechGrammar {
  */
 export interface SpeechRecognizer {
   readonly name: string;
-  recognize(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal): Promise<Transcript>;
+  recognize(mulaw: Buffer, context: RecognitionContext, signal: AbortSignal, options?: RecognitionOptions): Promise<Transcript>;
+  /**
+   * Whether a speculative recognition may be started now without delaying committed ones or
+   * piling up work. Work that may be thrown away is only started when this says so; a
+   * recogniser without it is taken to be cheap (a cloud or fake one).
+   */
+  hasSpareCapacity?(): boolean;
+}
+
+export interface RecognitionOptions {
+  /** The turn has not ended yet (it may be thrown away): queue behind committed utterances. */
+  speculative?: boolean;
 }
 
 /** How the agent should sound. */

@@ -12,11 +12,17 @@ interface Sentence {
   audioMs: number;
 }
 
+/** What a held (speculative) answer produced, in order, to be sent when it is committed. */
+type HeldOutput = { audio: Buffer } | { mark: number };
+
 /**
  * One thing the agent says on a media stream (the greeting or one turn's answer): text arrives
  * in pieces, is synthesised sentence by sentence, paced out, and followed by a mark per sentence.
  * The echoed marks are the only truth about what the caller heard. Belongs to one generation
  * of the call: once aborted, nothing of it reaches the socket again.
+ *
+ * A speculative answer starts `held`: only its first sentence is synthesised, and its audio
+ * and marks are kept back (not one frame reaches the pacer) until `release` commits it.
  */
 export class SpokenAnswer {
   private readonly sentences: Sentence[] = [];
@@ -27,18 +33,47 @@ export class SpokenAnswer {
   private textEnded = false;
   private done = false;
   private graceTimer?: NodeJS.Timeout;
+  private held: boolean;
+  private heldOutput: HeldOutput[] = [];
   /** When the first audio of the answer went to the socket (performance.now()). */
   firstAudioAt?: number;
 
   constructor(
-    readonly generation: number,
+    /** The call generation the answer belongs to (fixed when a held answer is released). */
+    public generation: number,
     private readonly tts: SpeechSynthesizer,
     private readonly voice: SynthesisVoice,
     private readonly pacer: FramePacer,
     private readonly logger: Logger,
     private readonly onComplete: (answer: SpokenAnswer) => void,
     private readonly onFirstAudio?: (answer: SpokenAnswer) => void,
-  ) {}
+    options: { held?: boolean } = {},
+  ) {
+    this.held = options.held ?? false;
+  }
+
+  /** Held back: a speculative answer that has not been committed. */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /**
+   * Commits a held answer to `generation`: what it has ready goes to the pacer at once (the
+   * first sentence, usually), and the rest is synthesised and sent as usual.
+   */
+  release(generation: number): void {
+    if (!this.held || this.done) return;
+    this.held = false;
+    this.generation = generation;
+    const output = this.heldOutput;
+    this.heldOutput = [];
+    for (const item of output) {
+      if ('audio' in item) this.sendAudio(item.audio);
+      else this.pacer.enqueueMark(this.markName(item.mark));
+    }
+    void this.pump();
+    this.checkComplete();
+  }
 
   get active(): boolean {
     return !this.done;
@@ -92,7 +127,9 @@ export class SpokenAnswer {
     this.done = true;
     clearTimeout(this.graceTimer);
     this.abort.abort(new DOMException('answer interrupted', 'AbortError'));
-    this.pacer.clear();
+    this.heldOutput = [];
+    // A held answer never reached the pacer: what is queued there belongs to someone else.
+    if (!this.held) this.pacer.clear();
   }
 
   markName(index: number): string {
@@ -109,7 +146,8 @@ export class SpokenAnswer {
     if (this.synthesizing) return;
     this.synthesizing = true;
     try {
-      while (!this.done && this.next < this.sentences.length) {
+      // Held: the first sentence is all that is worth preparing before the turn is committed.
+      while (!this.done && this.next < this.sentences.length && !(this.held && this.next > 0)) {
         const index = this.next++;
         const sentence = this.sentences[index];
         let audioBytes = 0;
@@ -117,11 +155,8 @@ export class SpokenAnswer {
         const deliver = (audio: Buffer) => {
           if (this.done || !audio.length) return;
           audioBytes += audio.length;
-          if (this.firstAudioAt === undefined) {
-            this.firstAudioAt = performance.now();
-            this.onFirstAudio?.(this);
-          }
-          this.pacer.enqueueAudio(audio);
+          if (this.held) this.heldOutput.push({ audio: Buffer.from(audio) });
+          else this.sendAudio(audio);
         };
         try {
           if (isStreamingSynthesizer(this.tts)) await this.tts.synthesizeStream(sentence.text, this.voice, this.abort.signal, deliver);
@@ -136,7 +171,8 @@ export class SpokenAnswer {
         }
         if (this.done) return; // interrupted while synthesising: the pacer was cleared
         sentence.audioMs = Math.round(audioBytes / 8);
-        this.pacer.enqueueMark(this.markName(index));
+        if (this.held) this.heldOutput.push({ mark: index });
+        else this.pacer.enqueueMark(this.markName(index));
       }
     } finally {
       this.synthesizing = false;
@@ -144,8 +180,16 @@ export class SpokenAnswer {
     }
   }
 
+  private sendAudio(audio: Buffer): void {
+    if (this.firstAudioAt === undefined) {
+      this.firstAudioAt = performance.now();
+      this.onFirstAudio?.(this);
+    }
+    this.pacer.enqueueAudio(audio);
+  }
+
   private checkComplete(): void {
-    if (this.done || !this.textEnded || this.synthesizing || this.next < this.sentences.length) return;
+    if (this.done || this.held || !this.textEnded || this.synthesizing || this.next < this.sentences.length) return;
     if (this.sentences.every((s) => s.played)) {
       this.done = true;
       clearTimeout(this.graceTimer);

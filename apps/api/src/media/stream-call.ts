@@ -51,6 +51,28 @@ interface AnswerRecord {
   /** Stage marks (epoch ms) and the worker's timings, stored with the turn as its `timings`. */
   at: { recognized?: number; firstText?: number; firstAudio?: number };
   worker?: AgentTurnJobResult['timings'];
+  /** Prepared before the end of turn and committed by it (stored with the turn's data). */
+  speculative?: boolean;
+}
+
+/**
+ * A caller turn prepared before the end of turn commits it (MEDIA_SPECULATIVE_MS): recognised,
+ * asked of the agent and its first sentence synthesised, all held back. Nothing of it is stored,
+ * added to the history or sent to the caller unless the end of turn adopts it; if the caller
+ * speaks again first it is cancelled (recognition aborted, agent turn cancelled, TTS killed).
+ */
+interface Speculation {
+  /** The call's generation when it began: anything that bumps it (DTMF, close) voids it. */
+  generation: number;
+  abort: AbortController;
+  /** Offline: recognition of the utterance so far; undefined when it failed or was aborted. */
+  recognition?: Promise<Transcript | undefined>;
+  /** The words the answer is being prepared for. */
+  transcript?: Transcript;
+  /** The held answer, once the words were good enough to ask the agent. */
+  record?: AnswerRecord;
+  /** Settles once the held answer's agent turn is queued. */
+  started?: Promise<void>;
 }
 
 /**
@@ -79,7 +101,11 @@ export class StreamCall {
   /** The provider ended the turn while the local VAD still heard speech: that utterance is answered already. */
   private answeredByProvider = false;
   private ignoreProviderTurnsUntil = 0;
+  /** The caller's turn being prepared during a pause, if any. */
+  private speculation?: Speculation;
   framesIn = 0;
+  /** Speculative turns begun, adopted by the end of turn, and thrown away (the caller went on). */
+  readonly speculations = { started: 0, committed: 0, discarded: 0 };
 
   constructor(
     private readonly deps: StreamCallDeps,
@@ -128,6 +154,7 @@ export class StreamCall {
     }
     const event = this.vad.push(mulawLevelDb(frame), at);
     if (event) this.onVad(event);
+    else this.watchSpeculation();
   }
 
   /** Twilio echoed a mark: the audio before it has played. */
@@ -139,6 +166,7 @@ export class StreamCall {
 
   onDtmf(digit: string): void {
     if (this.state === 'closed') return;
+    this.discardSpeculation();
     this.interrupt('dtmf');
     const write = this.deps.recorder.begin(this.session);
     write.event('dtmf', `dtmf:${this.session.step}:${++this.eventCounter}`, { digit });
@@ -158,6 +186,7 @@ export class StreamCall {
     const current = this.current;
     this.current = undefined;
     if (current) this.settle(current, true);
+    this.discardSpeculation();
     this.state = 'closed';
     this.generation++;
     clearTimeout(this.watchdog);
@@ -199,7 +228,7 @@ export class StreamCall {
     this.watchdog = undefined;
     const audio = this.utterance.read();
     this.utterance.clear(true); // a quiet call should not keep 15 s of buffer around
-    if (!this.live) return void this.recognize(audio, Date.now());
+    if (!this.live) return void this.endTurn(audio, Date.now());
     if (this.answeredByProvider) {
       this.answeredByProvider = false;
       return;
@@ -237,7 +266,7 @@ export class StreamCall {
         this.providerDeadline = undefined;
         if (this.vad.state === 'speech') this.answeredByProvider = true;
         this.utterance.clear(true);
-        void this.heard(transcript, 0, Date.now());
+        void this.heardLive(transcript, 0, Date.now());
       },
       failed: (error) => {
         if (session === undefined || this.live !== session) return;
@@ -276,7 +305,8 @@ export class StreamCall {
       this.ignoreProviderTurnsUntil = Date.now() + LATE_TURN_MS;
       this.logger.warn({ callSid: this.callSid, provider: this.deps.streamingStt?.name, waitedMs: Date.now() - endedAt }, 'speech provider did not end the turn in time: using what it heard so far');
     }
-    if (pending?.text) return void this.heard(pending, audio.length / 8, endedAt);
+    if (pending?.text) return void this.heardLive(pending, audio.length / 8, endedAt);
+    this.discardSpeculation();
     void this.recognize(audio, endedAt);
   }
 
@@ -334,11 +364,16 @@ export class StreamCall {
     await this.heard(result, audio.length / 8, receivedAt);
   }
 
-  /** What the caller said in one turn (from either recogniser): stored and answered, or counted as a miss. */
-  private async heard(result: Transcript, audioMs: number, receivedAt: number): Promise<void> {
-    if (this.state === 'closed') return;
+  /**
+   * What the caller said in one turn (from either recogniser): stored and answered, or counted
+   * as a miss. `prepared` is a speculation prepared for exactly these words: its held answer is
+   * adopted instead of asking the agent again.
+   */
+  private async heard(result: Transcript, audioMs: number, receivedAt: number, prepared?: Speculation): Promise<void> {
+    if (this.state === 'closed') return this.discardSpeculation(prepared);
     const write = this.deps.recorder.begin(this.session);
-    if (!result.text || result.confidence < this.deps.config.SPEECH_CONFIDENCE_THRESHOLD) {
+    if (!this.acceptable(result)) {
+      this.discardSpeculation(prepared);
       write.event(result.text ? 'low_confidence' : 'no_input', `miss:${this.session.step}:${++this.eventCounter}`, { text: result.text, confidence: result.confidence, audioMs });
       this.commit(write, `miss-${this.session.step}-${this.eventCounter}`);
       if (this.state === 'thinking') this.state = 'listening';
@@ -349,12 +384,132 @@ export class StreamCall {
     appendHistory(this.session, { role: 'caller', text: result.text });
     this.session.callerTurns += 1;
     try {
-      await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt, Date.now());
+      if (prepared?.record) await this.adopt(prepared, receivedAt);
+      else await this.respond({ kind: 'speech', text: result.text, confidence: result.confidence }, receivedAt, Date.now());
     } finally {
       // Stored once the agent's turn is queued, not before: the transcript job would otherwise be
       // ahead of it in Redis and on the worker. Its sequence number was taken above, so order holds.
       this.commit(write, key);
     }
+  }
+
+  private acceptable(result: Transcript): boolean {
+    return !!result.text && result.confidence >= this.deps.config.SPEECH_CONFIDENCE_THRESHOLD;
+  }
+
+  /**
+   * Per frame while the caller's speech lasts: a pause of MEDIA_SPECULATIVE_MS starts preparing
+   * the turn; any voiced frame before the end of turn throws the preparation away.
+   */
+  private watchSpeculation(): void {
+    const after = this.deps.config.MEDIA_SPECULATIVE_MS;
+    if (!after || this.vad.state !== 'speech') return;
+    const silence = this.vad.trailingSilenceMs;
+    if (this.speculation) {
+      if (silence === 0) this.discardSpeculation(); // the caller went on: the pause was not the end
+      return;
+    }
+    if (silence >= after) this.speculate();
+  }
+
+  private speculate(): void {
+    // Not while an answer is current (the agent talks over a caller it has not yielded to) or
+    // once the provider has ended this utterance's turn.
+    if (this.current || this.state === 'closed' || this.answeredByProvider) return;
+    const spec: Speculation = { generation: this.generation, abort: new AbortController() };
+    if (this.live) {
+      // A streaming provider has the words already: the agent can start on them.
+      const pending = this.live.pendingText();
+      if (!this.acceptable(pending)) return;
+      this.speculation = spec;
+      this.speculations.started++;
+      return this.prepare(spec, pending);
+    }
+    // Recognition that may be thrown away runs only when the recogniser says it will not delay
+    // committed turns (the resident pool queues it behind them; the process-per-utterance one
+    // never takes it). Re-checked on every frame of the pause.
+    if (!(this.deps.stt.hasSpareCapacity?.() ?? true)) return;
+    this.speculation = spec;
+    this.speculations.started++;
+    const audio = this.utterance.read();
+    const context = { language: this.agent.language, grammar: agentGrammar(this.agent) };
+    spec.recognition = this.deps.stt.recognize(audio, context, spec.abort.signal, { speculative: true }).then(
+      (transcript) => {
+        if (this.speculation === spec && spec.generation === this.generation && this.acceptable(transcript)) this.prepare(spec, transcript);
+        return transcript;
+      },
+      () => undefined,
+    );
+  }
+
+  /** Asks the agent about `transcript` with the history as it will be once the turn is stored; the answer is held. */
+  private prepare(spec: Speculation, transcript: Transcript): void {
+    spec.transcript = transcript;
+    const record = this.createAnswer(false, Date.now(), this.generation, true);
+    record.at.recognized = Date.now();
+    spec.record = record;
+    const draft = { ...this.session, history: [...this.session.history], agent: { ...this.session.agent } };
+    appendHistory(draft, { role: 'caller', text: transcript.text });
+    spec.started = this.startTurn(record, { kind: 'speech', text: transcript.text, confidence: transcript.confidence }, { history: draft.history, state: draft.agent }).then(() => {
+      if (this.current !== record && this.speculation !== spec) record.turn?.cancel(); // discarded while being queued
+    });
+  }
+
+  /** Offline end of turn: adopt the speculation, or use its recognition, or recognise now. */
+  private async endTurn(audio: Buffer, receivedAt: number): Promise<void> {
+    const spec = this.speculation;
+    if (!spec || spec.generation !== this.generation || this.state === 'closed') {
+      this.discardSpeculation(spec);
+      return this.recognize(audio, receivedAt);
+    }
+    if (spec.record) return this.heard(spec.transcript!, audio.length / 8, receivedAt, spec);
+    // Recognition of (nearly) this audio is running or heard nothing usable: its result stands.
+    this.speculation = undefined;
+    this.state = 'thinking';
+    this.recognition?.abort();
+    this.recognition = spec.abort;
+    const result = await spec.recognition;
+    if (this.recognition === spec.abort) this.recognition = undefined;
+    if ((this.state as StreamState) === 'closed' || spec.generation !== this.generation) return;
+    if (!result) return this.recognize(audio, receivedAt); // it failed: once more, on the whole utterance
+    this.speculations.committed++;
+    return this.heard(result, audio.length / 8, receivedAt);
+  }
+
+  /** A streaming provider's end of turn: the speculation is adopted if it was prepared for these very words. */
+  private heardLive(transcript: Transcript, audioMs: number, receivedAt: number): Promise<void> {
+    const spec = this.speculation;
+    const same = (a: string, b: string) => a.toLowerCase().replace(/[^\p{L}\p{N}']+/gu, ' ').trim() === b.toLowerCase().replace(/[^\p{L}\p{N}']+/gu, ' ').trim();
+    if (spec?.record && spec.generation === this.generation && same(spec.transcript!.text, transcript.text)) return this.heard(transcript, audioMs, receivedAt, spec);
+    this.discardSpeculation(spec);
+    return this.heard(transcript, audioMs, receivedAt);
+  }
+
+  /** The end of turn commits the held answer: it becomes the call's answer and what it has ready goes out now. */
+  private async adopt(spec: Speculation, receivedAt: number): Promise<void> {
+    const record = spec.record!;
+    if (this.speculation === spec) this.speculation = undefined;
+    this.speculations.committed++;
+    if (this.current) this.interrupt('speech');
+    record.receivedAt = receivedAt;
+    record.speculative = true;
+    if (record.decision) record.latencyMs = 0; // the answer was ready before the turn ended
+    this.current = record;
+    this.state = 'thinking';
+    record.answer.release(++this.generation);
+    await spec.started;
+    if (this.current !== record) record.turn?.cancel();
+  }
+
+  /** Throws a speculation away: recognition aborted, agent turn cancelled, held audio dropped; nothing was stored. */
+  private discardSpeculation(spec = this.speculation): void {
+    if (!spec) return;
+    if (this.speculation === spec) this.speculation = undefined;
+    if (spec.record && spec.record === this.current) return; // adopted already
+    this.speculations.discarded++;
+    spec.abort.abort(new DOMException('speculation discarded', 'AbortError'));
+    spec.record?.answer.stop();
+    spec.record?.turn?.cancel();
   }
 
   private speakGreeting(): void {
@@ -369,24 +524,33 @@ export class StreamCall {
     const record = this.newAnswer(false, receivedAt);
     record.at.recognized = recognizedAt;
     this.state = 'thinking';
+    await this.startTurn(record, input);
+    if (this.current !== record) record.turn?.cancel(); // interrupted while the turn was being queued
+  }
+
+  /** Asks the agent for `record`'s answer; its tokens feed the answer while the record is current (or held by the speculation). */
+  private async startTurn(record: AnswerRecord, input: AgentInput, context?: Parameters<AgentTurnRunner['start']>[3]): Promise<void> {
+    const owned = () => this.current === record || (this.speculation?.record === record && record.answer.isHeld);
     // The voice's connection opens while the agent thinks.
     if (isStreamingSynthesizer(this.deps.tts)) this.deps.tts.prepare?.();
     record.turn = await this.deps.runner.start(this.session, input, {
       token: (text) => {
-        if (this.current !== record) return;
+        if (!owned()) return;
         record.at.firstText ??= Date.now();
         record.answer.pushText(text);
       },
       done: (result: AgentTurnJobResult) => {
-        if (this.current !== record) return;
+        if (!owned()) return;
         record.decision = result.decision;
-        record.latencyMs = Date.now() - receivedAt;
+        record.latencyMs = Math.max(0, Date.now() - record.receivedAt);
         record.worker = result.timings;
         record.at.firstText ??= Date.now();
         record.answer.endText(result.decision.say);
       },
       failed: (reason) => {
-        if (this.current !== record) return;
+        if (!owned()) return;
+        // A held answer stores nothing, not even its failure: the end of turn asks again.
+        if (this.current !== record) return this.discardSpeculation();
         this.logger.warn({ callSid: this.callSid, reason }, 'agent turn failed: apologising');
         const write = this.deps.recorder.begin(this.session);
         write.event('error', `turn:${record.turn?.step ?? this.session.step}`, { message: reason.slice(0, 300) });
@@ -395,12 +559,17 @@ export class StreamCall {
         record.answer.pushText(` ${APOLOGY}`);
         record.answer.endText();
       },
-    });
-    if (this.current !== record) record.turn.cancel(); // interrupted while the turn was being queued
+    }, context);
   }
 
   private newAnswer(greeting: boolean, receivedAt: number): AnswerRecord {
-    const generation = ++this.generation;
+    const record = this.createAnswer(greeting, receivedAt, ++this.generation, false);
+    this.current = record;
+    return record;
+  }
+
+  /** An answer record; a `held` one is speculative and not the call's current answer. */
+  private createAnswer(greeting: boolean, receivedAt: number, generation: number, held: boolean): AnswerRecord {
     const answer = new SpokenAnswer(
       generation,
       this.deps.tts,
@@ -417,9 +586,9 @@ export class StreamCall {
         record.at.firstAudio ??= Date.now();
         if (this.current?.answer === speaking && this.state !== 'user') this.state = 'speaking';
       },
+      { held },
     );
     const record: AnswerRecord = { answer, greeting, receivedAt, at: {} };
-    this.current = record;
     return record;
   }
 
@@ -438,7 +607,9 @@ export class StreamCall {
         interrupted: interrupted || undefined,
         latencyMs: record.latencyMs,
         action: record.greeting ? 'greeting' : decision?.action,
-        data: record.greeting ? undefined : { intent: decision?.intent, department: decision?.department, transferTo: decision?.transferTo, planned: interrupted ? record.answer.fullText : undefined },
+        data: record.greeting
+          ? undefined
+          : { intent: decision?.intent, department: decision?.department, transferTo: decision?.transferTo, planned: interrupted ? record.answer.fullText : undefined, speculative: record.speculative },
         timings: record.greeting ? undefined : streamTurnTimings({ speechEnd: record.receivedAt, ...record.at }, record.worker),
       });
     }
