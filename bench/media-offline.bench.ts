@@ -16,6 +16,7 @@
  * services from scripts/services.sh, the test database `npm test` migrated, Redis db 4), BENCH_CONFIGS
  * (comma list of nospec,resident,baseline,resident-eot400).
  */
+import { loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
     }
   }
   redis.disconnect();
-  process.stdout.write(`\nMachine: ${machine()} (shared with other jobs: busy). Date: ${new Date().toISOString()}. ${TURNS} turns per call; caller voice ${set.voices[0].voice} at ${set.voices[0].rate} wpm.\n\n`);
+  process.stdout.write(`\nMachine: ${machine()} (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end). Date: ${new Date().toISOString()}. ${TURNS} turns per call; caller voice ${set.voices[0].voice} at ${set.voices[0].rate} wpm.\n\n`);
   process.stdout.write('| pipeline | concurrent calls | turns | end of speech → first agent audio p50 ms | p95 ms | max ms | turns unanswered |\n|---|---:|---:|---:|---:|---:|---:|\n');
   process.stdout.write(rows.join('\n') + '\n');
 }
