@@ -114,7 +114,13 @@ export class TwilioCallSide {
       if (res && (res.status === 200 || res.status === 409)) return; // 409: already ended by the server's REST call
     }
     const duration = status === 'completed' ? Math.max(1, Math.round((Date.now() - this.startedAt) / 1000)) : 0;
-    await this.post('/twilio/status', { CallStatus: status, CallDuration: String(duration), SequenceNumber: String(this.sequence++), Timestamp: new Date().toUTCString() });
+    try {
+      await this.post('/twilio/status', { CallStatus: status, CallDuration: String(duration), SequenceNumber: String(this.sequence++), Timestamp: new Date().toUTCString() });
+    } catch (err) {
+      // Twilio does not retry a status callback: it logs the failure (error 11200) and the call
+      // is left to the server's abandoned-call sweep. Said, not thrown: the call itself ended.
+      (this.options.print ?? console.log)(`⚠  final status callback failed (${(err as Error).message}); Twilio would not retry it`);
+    }
   }
 
   private standInUrl(): string {

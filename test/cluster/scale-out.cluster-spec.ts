@@ -79,6 +79,12 @@ beforeAll(async () => {
   }
   await caddy.start(members.filter((m) => m.kind === 'api').map((m) => `127.0.0.1:${m.port}`));
   await Promise.all(members.map(start));
+  // Caddy's active health checks (every 2 s) saw the apis refuse before they listened: wait
+  // until its log says every one of them is up, or the first requests meet "no upstreams".
+  await until('caddy counts both apis up', async () => {
+    const log = caddy.tail(500);
+    return members.filter((m) => m.kind === 'api').every((m) => log.includes(`"msg":"host is up","host":"127.0.0.1:${m.port}"`));
+  }, 30_000, 250);
 }, 180_000);
 
 afterAll(async () => {
@@ -186,7 +192,7 @@ describe('2 apis + 3 workers behind the TLS proxy', () => {
     await Promise.all([start(api1), start(worker1)]);
 
     const exit = await driverDone;
-    if (exit !== 0) throw new Error(`driver exited with ${exit}:\n${out.slice(-3000)}\n${err.slice(-3000)}`);
+    if (exit !== 0) throw new Error(`driver exited with ${exit}:\n${out.slice(-3000)}\n${err.slice(-3000)}\ncaddy:\n${caddy.tail()}`);
     sampling = false;
     await sampler;
     const done = JSON.parse(out.trim().split('\n').at(-1)!).done as Array<Record<string, any>>;

@@ -220,6 +220,8 @@ export class CaddyProxy {
       PUBLIC_BASE_URL: this.url,
       CADDY_TLS: 'internal',
       CADDY_UPSTREAMS: 'static',
+      // Debian's caddy (2.6.2) resends a retried POST with an empty body: see deploy/Caddyfile.
+      CADDY_RETRIES: 'off',
       API_UPSTREAMS: upstreams.join(' '),
       CADDY_ADMIN: 'off',
       CADDY_HTTP_PORT: String(httpPort),
@@ -231,6 +233,11 @@ export class CaddyProxy {
       const { existsSync } = await import('node:fs');
       return existsSync(this.rootCert) && (await tlsAnswers(this.port));
     }, 30_000, 200);
+  }
+
+  /** Caddy's last log lines (JSON), for a failure's message. */
+  tail(lines = 40): string {
+    return this.proc?.tail(lines) ?? '';
   }
 
   async stop(): Promise<void> {
