@@ -22,10 +22,9 @@ import { TwilioMediaClient } from '../scripts/call/media-client.js';
 import { FakeDeepgram } from '../test/support/fake-deepgram.js';
 import { FakeElevenLabs } from '../test/support/fake-elevenlabs.js';
 import { ensureBuilt, spawnWorker, stopWorker } from '../test/support/worker-pool.js';
-import { ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL } from './media-support.js';
+import { ACCOUNT_SID, answerStreamCall, AUTH_TOKEN, PUBLIC_BASE_URL } from './media-support.js';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 import { EspeakSynthesizer, mulawLevelDb } from '#libs/media';
-import { signTwilioRequest } from '#libs/telephony';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 4);
 const TURNS = Number(process.env.BENCH_TURNS ?? 5);
@@ -65,14 +64,7 @@ async function runEngine(name: string, apiUrl: string, deepgram: FakeDeepgram | 
   const samples: Sample[] = [];
   for (let c = 0; c < CALLS; c++) {
     const callSid = 'CA' + (Date.now().toString(16) + c.toString(16) + '0'.repeat(32)).slice(0, 32);
-    const params = { CallSid: callSid, AccountSid: ACCOUNT_SID, From: '+15005550006', To: '+15005550001', CallStatus: 'in-progress', Direction: 'inbound' };
-    const res = await fetch(`${apiUrl}/twilio/voice?mode=stream`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_BASE_URL}/twilio/voice?mode=stream`, params) },
-      body: new URLSearchParams(params).toString(),
-    });
-    const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(await res.text())?.[1];
-    if (!token) throw new Error(`voice webhook answered ${res.status}`);
+    const token = await answerStreamCall(apiUrl, callSid);
     const caller = new TwilioMediaClient({ apiUrl, publicBaseUrl: PUBLIC_BASE_URL, authToken: AUTH_TOKEN });
     await caller.connect();
     caller.start(callSid, ACCOUNT_SID, token);

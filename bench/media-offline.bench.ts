@@ -22,10 +22,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { mulawLevelDb } from '#libs/media';
 import { TwilioMediaClient } from '../scripts/call/media-client.js';
-import { signTwilioRequest } from '#libs/telephony';
 import { ensureBuilt } from '../test/support/worker-pool.js';
 import { loadPhraseSet, sayAs } from '../test/support/phrase-set.js';
-import { ACCOUNT_SID, ApiUnderTest, AUTH_TOKEN, percentile, PUBLIC_BASE_URL } from './media-support.js';
+import { ACCOUNT_SID, answerStreamCall, ApiUnderTest, AUTH_TOKEN, percentile, PUBLIC_BASE_URL } from './media-support.js';
 import { freePort, machine, startProcess, stopProcess } from './support.js';
 
 /** DATABASE_URL/REDIS_URL when given, else this checkout's services (scripts/services.sh: the test database `npm test` migrated, Redis db 4). */
@@ -68,14 +67,7 @@ class Caller {
   constructor(private readonly api: string) {}
 
   async open(): Promise<void> {
-    const params = { CallSid: this.callSid, AccountSid: ACCOUNT_SID, From: '+15005550006', To: '+15005550001', CallStatus: 'in-progress', Direction: 'inbound' };
-    const res = await fetch(`${this.api}/twilio/voice?mode=stream`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_BASE_URL}/twilio/voice?mode=stream`, params) },
-      body: new URLSearchParams(params).toString(),
-    });
-    const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(await res.text())?.[1];
-    if (!token) throw new Error(`voice webhook answered ${res.status}`);
+    const token = await answerStreamCall(this.api, this.callSid);
     this.client = new TwilioMediaClient({ apiUrl: this.api, publicBaseUrl: PUBLIC_BASE_URL, authToken: AUTH_TOKEN });
     await this.client.connect();
     this.client.start(this.callSid, ACCOUNT_SID, token);

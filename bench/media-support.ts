@@ -28,6 +28,41 @@ export const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
 export const PUBLIC_BASE_URL = 'https://voice.bench.test';
 
 /** The built api in its own process, with the probe preloaded and an IPC channel to it. */
+/**
+ * Answers a stream call the way Twilio does (the signed voice webhook with `?mode=stream`) and
+ * returns the per-call token the `<Connect><Stream>` carries for the socket's `start`.
+ */
+export async function answerStreamCall(api: string, callSid: string): Promise<string> {
+  const params = { CallSid: callSid, AccountSid: ACCOUNT_SID, From: '+15005550006', To: '+15005550001', CallStatus: 'in-progress', Direction: 'inbound' };
+  const res = await fetch(`${api}/twilio/voice?mode=stream`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_BASE_URL}/twilio/voice?mode=stream`, params) },
+    body: new URLSearchParams(params).toString(),
+  });
+  const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(await res.text())?.[1];
+  if (!token) throw new Error(`voice webhook answered ${res.status}`);
+  return token;
+}
+
+/**
+ * Opens a signed media socket to `api` and sends Twilio's `connected` and `start` for the call;
+ * `onMessage` gets every frame the server sends.
+ */
+export async function openMediaStream(api: string, call: { callSid: string; streamSid: string; token: string }, onMessage: (text: string) => void): Promise<WebSocket> {
+  const ws = new WebSocket(api.replace(/^http/, 'ws') + '/twilio/media', {
+    headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, PUBLIC_BASE_URL.replace(/^http/, 'ws') + '/twilio/media', {}) },
+    perMessageDeflate: false,
+  });
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+  ws.on('message', (data) => onMessage(String(data)));
+  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+  ws.send(JSON.stringify({
+    event: 'start', sequenceNumber: '1', streamSid: call.streamSid,
+    start: { streamSid: call.streamSid, accountSid: ACCOUNT_SID, callSid: call.callSid, tracks: ['inbound'], customParameters: { token: call.token }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } },
+  }));
+  return ws;
+}
+
 export class ApiUnderTest {
   private constructor(
     readonly child: ChildProcess,
@@ -114,25 +149,8 @@ export class LoadStream {
   ) {}
 
   async open(): Promise<void> {
-    const params = { CallSid: this.callSid, AccountSid: ACCOUNT_SID, From: '+15005550006', To: '+15005550001', CallStatus: 'in-progress', Direction: 'inbound' };
-    const res = await fetch(`${this.api}/twilio/voice?mode=stream`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_BASE_URL}/twilio/voice?mode=stream`, params) },
-      body: new URLSearchParams(params).toString(),
-    });
-    const token = /<Parameter name="token" value="([^"]+)"\/>/.exec(await res.text())?.[1];
-    if (!token) throw new Error(`voice webhook answered ${res.status}`);
-    const ws = new WebSocket(this.api.replace(/^http/, 'ws') + '/twilio/media', {
-      headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, PUBLIC_BASE_URL.replace(/^http/, 'ws') + '/twilio/media', {}) },
-    });
-    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    this.ws = ws;
-    ws.on('message', (data) => this.onMessage(String(data)));
-    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-    ws.send(JSON.stringify({
-      event: 'start', sequenceNumber: '1', streamSid: this.streamSid,
-      start: { streamSid: this.streamSid, accountSid: ACCOUNT_SID, callSid: this.callSid, tracks: ['inbound'], customParameters: { token }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } },
-    }));
+    const token = await answerStreamCall(this.api, this.callSid);
+    this.ws = await openMediaStream(this.api, { callSid: this.callSid, streamSid: this.streamSid, token }, (text) => this.onMessage(text));
   }
 
   /** Sends this stream's next 20 ms frame. */

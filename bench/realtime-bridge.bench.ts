@@ -28,9 +28,8 @@ import { loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { WebSocket, WebSocketServer } from 'ws';
-import { signTwilioRequest } from '#libs/telephony';
 import { ensureBuilt } from '../test/support/worker-pool.js';
-import { ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, percentile } from './media-support.js';
+import { ACCOUNT_SID, AUTH_TOKEN, answerStreamCall, openMediaStream, PUBLIC_BASE_URL, percentile } from './media-support.js';
 import { freePort, machine } from './support.js';
 
 const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -218,29 +217,9 @@ class BenchCaller {
   }
 
   async open(): Promise<void> {
-    let token = 'bench-token';
-    if (this.signed) {
-      const params = { CallSid: this.callSid, AccountSid: ACCOUNT_SID, From: '+15005550006', To: '+15005550001', CallStatus: 'in-progress', Direction: 'inbound' };
-      const res = await fetch(`${this.target}/twilio/voice?mode=stream`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_BASE_URL}/twilio/voice?mode=stream`, params) },
-        body: new URLSearchParams(params).toString(),
-      });
-      token = /<Parameter name="token" value="([^"]+)"\/>/.exec(await res.text())?.[1] ?? '';
-      if (!token) throw new Error(`voice webhook answered ${res.status}`);
-    }
-    const ws = new WebSocket(this.target.replace(/^http/, 'ws') + '/twilio/media', {
-      headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, PUBLIC_BASE_URL.replace(/^http/, 'ws') + '/twilio/media', {}) },
-      perMessageDeflate: false,
-    });
-    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    this.ws = ws;
-    ws.on('message', (data) => this.onMessage(String(data)));
-    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-    ws.send(JSON.stringify({
-      event: 'start', sequenceNumber: '1', streamSid: this.streamSid,
-      start: { streamSid: this.streamSid, accountSid: ACCOUNT_SID, callSid: this.callSid, tracks: ['inbound'], customParameters: { token }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } },
-    }));
+    // Unsigned (the bare relay) needs no voice webhook: any token will do.
+    const token = this.signed ? await answerStreamCall(this.target, this.callSid) : 'bench-token';
+    this.ws = await openMediaStream(this.target, { callSid: this.callSid, streamSid: this.streamSid, token }, (text) => this.onMessage(text));
   }
 
   tick(): void {
